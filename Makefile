@@ -1,0 +1,68 @@
+# The commands the README names. `make run` and `make test` install what they
+# need themselves; everything they build is cached under .cache/ by version.
+include versions.env
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+CACHE := $(ROOT)/.cache
+VENV := $(CACHE)/venv
+export PATH := $(VENV)/bin:$(CACHE)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
+export TF_CLI_CONFIG_FILE := $(CACHE)/terraformrc
+export MLOPS_ENVTEST_BIN := $(CACHE)/envtest/current
+export MLOPS_CONTROLPLANE_DIR := $(CACHE)/controlplane
+PYTEST := $(VENV)/bin/python -m pytest
+
+.PHONY: help deps test-deps run test kubespray envtest-up envtest-down \
+        test-lint test-sanity test-unit test-terraform test-molecule test-integration test-rehearsal
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+deps: ## runtime toolchain: venv with the package and the `ansible` collections
+	@scripts/deps.sh
+
+test-deps: ## everything the tests need (venv dev tools, podman image, Go-built tools, MLflow)
+	@scripts/deps.sh dev
+	@scripts/build-go.sh envtest provider helm terraform
+	@scripts/test-deps.sh
+
+run: deps ## the main job on the local rehearsal target
+	@scripts/build-go.sh envtest
+	@scripts/run.sh
+
+test: test-deps ## every test tier, with a summary
+	@scripts/test.sh $(TIERS)
+
+kubespray: deps ## install the pinned Kubespray collection (needs GitHub; not used by run/test)
+	ansible-galaxy collection install -r requirements.yml -p $(CACHE)/collections
+
+envtest-up: deps ## start the local control plane; prints the kubeconfig path
+	@scripts/build-go.sh envtest
+	@$(VENV)/bin/python -m mlops_platform.controlplane up
+
+envtest-down: ## stop the local control plane
+	@$(VENV)/bin/python -m mlops_platform.controlplane down
+
+test-lint:
+	ansible-lint --profile production
+	yamllint --strict .
+	ruff check .
+	scripts/tf fmt -check -recursive -diff terraform
+
+test-sanity:
+	scripts/sanity.sh
+
+test-unit:
+	$(PYTEST) tests/unit
+
+test-terraform:
+	scripts/terraform-test.sh
+
+test-molecule:
+	scripts/molecule.sh
+
+test-integration:
+	$(PYTEST) tests/integration
+
+test-rehearsal:
+	scripts/rehearsal-test.sh

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# What the tests need beyond the venv and the Go-built tools: podman with runc,
+# the Debian 12 node image, the MLflow server environment and the ansible-test
+# bootstrap stand-in. Each step is skipped when its cached result is present.
+source "$(dirname "$0")/lib.sh"
+
+podman_setup() {
+  apt_install podman runc debootstrap uidmap slirp4netns fuse-overlayfs
+  # runc: crun fails on this machine's cgroup setup. Ulimits at or below the
+  # machine's own (raising them is refused).
+  local conf=/etc/containers/containers.conf.d/50-mlops-platform.conf
+  local want
+  want=$'[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n\n[engine]\nruntime = "runc"\n'
+  if [ "$(cat "$conf" 2>/dev/null)" != "${want%$'\n'}" ]; then
+    step "podman: runc runtime and ulimits ($conf)"
+    mkdir -p "$(dirname "$conf")" && printf '%s' "$want" > "$conf"
+  fi
+}
+
+node_image() {
+  if podman image exists "$NODE_IMAGE"; then
+    skip "node image $NODE_IMAGE"
+  else
+    "$ROOT/scripts/build-node-image.sh"
+  fi
+}
+
+mlflow_env() {
+  local v=${MLFLOW_VERSION:-3.18.0} dir="$CACHE/mlflow-$v"
+  if [ -x "$dir/bin/mlflow" ]; then
+    skip "mlflow $v"
+  else
+    step "mlflow $v (its own environment: ~850 MB)"
+    python3 -m venv "$dir.tmp" && "$dir.tmp/bin/pip" install -q "mlflow==$v" && rm -rf "$dir" && mv "$dir.tmp" "$dir"
+    # venv scripts carry absolute paths: rewrite them for the final location.
+    grep -rlI "$dir.tmp" "$dir/bin" | xargs -r sed -i "s#$dir.tmp#$dir#g"
+  fi
+  ln -sfn "$dir/bin/mlflow" "$CACHE/bin/mlflow"
+}
+
+ansible_test_bootstrap() {
+  # ansible-test downloads get-pip from a host that is unreachable here; it runs a
+  # cached copy when there is one (DESIGN.md, "ansible-test sanity").
+  local v
+  v=$("$VENV/bin/python" - <<'PY'
+import pathlib, re, ansible_test
+src = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
+print(re.search(r"pip='([^']+)'", src.read_text()).group(1))
+PY
+)
+  local target="$HOME/.ansible/test/cache/get_pip_${v//./_}.py"
+  if cmp -s "$ROOT/scripts/get_pip_standin.py" "$target"; then
+    skip "ansible-test get-pip stand-in (pip $v)"
+  else
+    step "ansible-test get-pip stand-in (pip $v)"
+    mkdir -p "$(dirname "$target")" && cp "$ROOT/scripts/get_pip_standin.py" "$target"
+  fi
+}
+
+podman_setup
+node_image
+mlflow_env
+ansible_test_bootstrap
