@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # ansible-test sanity needs the collection at ansible_collections/<ns>/<name>:
-# run it on a copy of the tracked files placed there.
+# run it on a copy of the tracked files placed there. tests/output/ (ansible-test's
+# own virtual environments) is kept between runs, so a second run is quick.
 source "$(dirname "$0")/lib.sh"
 dest="$CACHE/sanity/ansible_collections/mlops/platform"
-rm -rf "$dest" && mkdir -p "$dest"
+mkdir -p "$dest"
+find "$dest" -mindepth 1 -maxdepth 1 ! -name tests ! -name .git -exec rm -rf {} +
+find "$dest/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} + 2>/dev/null || true
 (cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zv '^tests/envtest/' \
-  | xargs -0 cp --parents -t "$dest" 2>/dev/null) || true
+  | xargs -0 cp --parents -t "$dest")
 cd "$dest"
-git init -q . && git add -A >/dev/null   # ansible-test lists files through git
+# ansible-test lists the collection's files through git.
+[ -d .git ] || git init -q .
+git add -A >/dev/null
 exec "$VENV/bin/ansible-test" sanity --venv --python 3.11 --color no "$@"

@@ -26,7 +26,8 @@ node_image() {
 }
 
 mlflow_env() {
-  local v=${MLFLOW_VERSION:-3.18.0} dir="$CACHE/mlflow-$v"
+  local v=$MLFLOW_VERSION
+  local dir="$CACHE/mlflow-$v"
   if [ -x "$dir/bin/mlflow" ]; then
     skip "mlflow $v"
   else

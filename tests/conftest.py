@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MLOPS_SHARED_DIR", ROOT.parent / "shared"))
 CACHE = ROOT / ".cache"
+
+# This checkout is the collection mlops.platform (scripts/deps.sh links it there),
+# so tests import plugins as ansible_collections.mlops.platform.plugins.…
+sys.path.insert(0, str(CACHE / "collections"))
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +54,38 @@ def controlplane(tmp_path_factory):
 @pytest.fixture(scope="session")
 def kubeconfig(controlplane) -> str:
     return str(controlplane.kubeconfig)
+
+
+ARGO_CRDS = (
+    "argocd-application-crd.yaml",
+    "argocd-applicationset-crd.yaml",
+    "argocd-appproject-crd.yaml",
+    "argo-workflows-argoproj.io_workflows.yaml",
+    "argo-workflows-argoproj.io_workflowtemplates.yaml",
+    "argo-workflows-argoproj.io_cronworkflows.yaml",
+)
+
+
+@pytest.fixture(scope="session")
+def argo_crds(kubeconfig, shared_fixtures):
+    """The real ArgoCD and Argo Workflows CRDs, applied and Established; returns their names."""
+    import yaml
+    from kubernetes import config, dynamic
+
+    api = dynamic.DynamicClient(config.new_client_from_config(config_file=kubeconfig))
+    crds = api.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
+    names = []
+    for filename in ARGO_CRDS:
+        body = yaml.safe_load((shared_fixtures / "crds" / filename).read_text())
+        crds.server_side_apply(body=body, name=body["metadata"]["name"], field_manager="mlops-tests", force_conflicts=True)
+        names.append(body["metadata"]["name"])
+    deadline = time.monotonic() + 60
+    pending = set(names)
+    while pending and time.monotonic() < deadline:
+        for name in list(pending):
+            conditions = crds.get(name=name).status.conditions or []
+            if any(c.type == "Established" and c.status == "True" for c in conditions):
+                pending.discard(name)
+        time.sleep(0.2)
+    assert not pending, f"CRDs not Established after 60 s: {sorted(pending)}"
+    return names

@@ -314,8 +314,7 @@ class ControlPlane:
 
 def _alive(pid: int) -> bool:
     try:
-        finished, _ = os.waitpid(pid, os.WNOHANG)
-        if finished:
+        if os.waitpid(pid, os.WNOHANG)[0]:
             return False
     except ChildProcessError:
         pass  # not our child: fall back to a signal probe
@@ -348,7 +347,7 @@ def _terminate(pid: int, grace: float = 10.0) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlops_platform.controlplane", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m mlops_platform.controlplane", description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("action", choices=["up", "down", "status"])
     parser.add_argument("--bin-dir", default=os.environ.get("MLOPS_ENVTEST_BIN", ".cache/envtest/current"))
     parser.add_argument("--state-dir", default=os.environ.get("MLOPS_CONTROLPLANE_DIR", ".cache/controlplane"))
