@@ -54,10 +54,10 @@ build_provider() {
 provider_installation {
   filesystem_mirror {
     path    = "$mirror"
-    include = ["*/terraform-provider-openstack/openstack"]
+    include = ["registry.terraform.io/terraform-provider-openstack/openstack", "registry.opentofu.org/terraform-provider-openstack/openstack"]
   }
   direct {
-    exclude = ["*/terraform-provider-openstack/openstack"]
+    exclude = ["registry.terraform.io/terraform-provider-openstack/openstack", "registry.opentofu.org/terraform-provider-openstack/openstack"]
   }
 }
 RC

@@ -32,11 +32,22 @@ mlflow_env() {
     skip "mlflow $v"
   else
     step "mlflow $v (its own environment: ~850 MB)"
-    python3 -m venv "$dir.tmp" && "$dir.tmp/bin/pip" install -q "mlflow==$v" && rm -rf "$dir" && mv "$dir.tmp" "$dir"
-    # venv scripts carry absolute paths: rewrite them for the final location.
-    grep -rlI "$dir.tmp" "$dir/bin" | xargs -r sed -i "s#$dir.tmp#$dir#g"
+    rm -rf "$dir" && python3 -m venv "$dir" && "$dir/bin/pip" install -q "mlflow==$v"
   fi
   ln -sfn "$dir/bin/mlflow" "$CACHE/bin/mlflow"
+}
+
+moto_env() {
+  # An S3-compatible server for the Terraform s3-backend test. Its own environment:
+  # botocore pins python-dateutil below 3, kubernetes needs 3 or later.
+  local dir="$CACHE/moto-$MOTO_VERSION"
+  if [ -x "$dir/bin/moto_server" ]; then
+    skip "moto $MOTO_VERSION"
+  else
+    step "moto $MOTO_VERSION (S3 server for the s3 backend test)"
+    rm -rf "$dir" && python3 -m venv "$dir" && "$dir/bin/pip" install -q "moto[s3,server]==$MOTO_VERSION"
+  fi
+  ln -sfn "$dir" "$CACHE/moto"
 }
 
 ansible_test_bootstrap() {
@@ -61,4 +72,5 @@ PY
 podman_setup
 node_image
 mlflow_env
+moto_env
 ansible_test_bootstrap
