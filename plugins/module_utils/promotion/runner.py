@@ -1,0 +1,112 @@
+# Copyright: MLOps platform team
+# Apache License 2.0 (see LICENSE)
+"""The body of the environment_promote module: options -> Promoter -> result."""
+
+from __future__ import annotations
+
+from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient
+from ansible_collections.mlops.platform.plugins.module_utils.mlflow.client import MlflowClient
+from ansible_collections.mlops.platform.plugins.module_utils.promotion.order import PromotionError
+from ansible_collections.mlops.platform.plugins.module_utils.promotion.service import Promoter, Settings
+
+OPTIONS = dict(
+    alias_format={"type": "str", "default": "{environment}"},
+    application_format={"type": "str", "default": "model-service-{environment}"},
+    application_namespace={"type": "str", "default": "argocd"},
+    environments={"type": "list", "elements": "str", "required": True},
+    force={"type": "bool", "default": False},
+    history_name={"type": "str", "default": "mlops-promotion-history"},
+    history_namespace={"type": "str", "default": "argocd"},
+    history_size={"type": "int", "default": 50},
+    image_tag={"type": "str"},
+    mlflow_timeout={"type": "float", "default": 10.0},
+    mlflow_token={"type": "str", "no_log": True},
+    mlflow_tracking_uri={"type": "str"},
+    mlflow_validate_certs={"type": "bool", "default": True},
+    model_name={"type": "str"},
+    operation={"type": "str", "default": "promote", "choices": ["promote", "rollback", "history"]},
+    poll_interval={"type": "float", "default": 2.0},
+    source={"type": "str", "aliases": ["from"]},
+    target={"type": "str", "aliases": ["to", "environment"]},
+    update_alias={"type": "bool", "default": True},
+    version={"type": "str"},
+    wait={"type": "bool", "default": True},
+    wait_timeout={"type": "float", "default": 600.0},
+)
+
+
+def build(params: dict, check_mode: bool) -> Promoter:
+    """Validate the options that need no cluster, then build the clients (once per run)."""
+    update_alias = params["update_alias"] and params["operation"] != "history"
+    if update_alias and not params.get("mlflow_tracking_uri"):
+        raise PromotionError(
+            "mlflow_tracking_uri is missing while update_alias is on: set it to the MLflow tracking server "
+            "(for example http://mlflow.platform.svc:5000), or set update_alias: false to leave the "
+            "registry alone"
+        )
+    settings = Settings(
+        environments=params["environments"],
+        application_namespace=params["application_namespace"],
+        application_format=params["application_format"],
+        history_namespace=params["history_namespace"],
+        history_name=params["history_name"],
+        history_size=params["history_size"],
+        wait=params["wait"],
+        wait_timeout=params["wait_timeout"],
+        poll_interval=params["poll_interval"],
+        update_alias=update_alias,
+        model_name=params.get("model_name"),
+        alias_format=params["alias_format"],
+    )
+    mlflow = None
+    if update_alias:
+        mlflow = MlflowClient(
+            params["mlflow_tracking_uri"],
+            token=params.get("mlflow_token"),
+            timeout=params["mlflow_timeout"],
+            validate_certs=params["mlflow_validate_certs"],
+        )
+    return Promoter(KubeClient.from_params(params), settings, mlflow=mlflow, check_mode=check_mode)
+
+
+def execute(params: dict, check_mode: bool) -> dict:
+    op = params["operation"]
+    if op == "promote" and not params.get("target"):
+        raise PromotionError("target is required for a promotion (the environment to promote to)")
+    if op == "rollback" and not params.get("target"):
+        raise PromotionError(
+            "target is required for a rollback (the environment to return to its previous version)"
+        )
+    if op == "rollback" and (params.get("source") or params.get("version") or params.get("image_tag")):
+        raise PromotionError("a rollback takes only target: the version comes from the history")
+    promoter = build(params, check_mode)
+    if op == "history":
+        outcome = promoter.history(params.get("target"))
+    elif op == "rollback":
+        outcome = promoter.rollback(params["target"])
+    else:
+        outcome = promoter.promote(
+            params.get("source"),
+            params["target"],
+            params.get("version"),
+            params.get("image_tag"),
+            params["force"],
+        )
+    return outcome.as_dict()
+
+
+def run_module(module) -> None:
+    """Run and exit; PlatformError (PromotionError, KubeError, MlflowError) becomes fail_json."""
+    from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+
+    try:
+        result = execute(module.params, module.check_mode)
+    except PlatformError as e:
+        module.fail_json(msg=str(e))
+    for warning in result.pop("warnings"):
+        module.warn(warning)
+    diff = result.pop("diff")
+    out = dict(result)
+    if module._diff and diff:
+        out["diff"] = diff
+    module.exit_json(**out)

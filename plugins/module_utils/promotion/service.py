@@ -1,0 +1,507 @@
+# Copyright: MLOps platform team
+# Apache License 2.0 (see LICENSE)
+"""Promotion, rollback and history of the model service across the environments.
+
+`Promoter` works on one KubeClient (plugins/module_utils/kube) and, when the MLflow
+alias is kept in step, one MlflowClient. Everything that can be checked is checked
+before the first write: the order of environments, the inputs, that both
+Applications exist, that the version ran healthy in the source, that MLflow knows
+the version. Check mode reads, validates the Application patch with the API server's
+dry run, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ansible_collections.mlops.platform.plugins.module_utils.kube.errors import KubeError
+from ansible_collections.mlops.platform.plugins.module_utils.mlflow.client import MlflowError
+from ansible_collections.mlops.platform.plugins.module_utils.promotion import application as appl
+from ansible_collections.mlops.platform.plugins.module_utils.promotion import history as hist
+from ansible_collections.mlops.platform.plugins.module_utils.promotion.order import (
+    PromotionError,
+    check_environments,
+    check_image_tag,
+    check_known,
+    check_name_format,
+    check_step,
+    check_version,
+)
+
+# Not the stage's field manager: the environments role's server-side apply must never
+# take back (or remove) the Helm parameters a promotion set.
+FIELD_MANAGER = "mlops-platform-promotion"
+APP_API = ("argoproj.io/v1alpha1", "Application")
+CM_API = ("v1", "ConfigMap")
+
+
+@dataclass
+class Settings:
+    environments: list[str]
+    application_namespace: str = "argocd"
+    application_format: str = "model-service-{environment}"
+    history_namespace: str = "argocd"
+    history_name: str = "mlops-promotion-history"
+    history_size: int = 50
+    wait: bool = True
+    wait_timeout: float = 600.0
+    poll_interval: float = 2.0
+    update_alias: bool = True
+    model_name: str | None = None
+    alias_format: str = "{environment}"
+
+    def __post_init__(self):
+        self.environments = check_environments(self.environments)
+        check_name_format(self.application_format, "application_format")
+        check_name_format(self.alias_format, "alias_format")
+        if self.history_size < 1:
+            raise PromotionError(f"history_size {self.history_size} must be at least 1")
+        if self.wait_timeout <= 0:
+            raise PromotionError(f"wait_timeout {self.wait_timeout} must be positive")
+        if self.update_alias and not self.model_name:
+            raise PromotionError(
+                "model_name is required when update_alias is on: it names the MLflow "
+                "registered model whose alias follows the environment"
+            )
+
+
+@dataclass
+class Outcome:
+    changed: bool = False
+    operation: str = "promote"
+    source: str | None = None
+    target: str | None = None
+    version: str | None = None
+    image: str | None = None
+    previous_version: str | None = None
+    previous_image: str | None = None
+    deploy_changed: bool = False
+    alias: str | None = None
+    alias_previous_version: str | None = None
+    alias_changed: bool = False
+    record: dict | None = None
+    history: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    diff: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+class Promoter:
+    def __init__(
+        self,
+        kube,
+        settings: Settings,
+        *,
+        mlflow=None,
+        check_mode: bool = False,
+        clock=time.monotonic,
+        sleep=time.sleep,
+    ):
+        self.kube = kube
+        self.s = settings
+        self.mlflow = mlflow
+        self.check_mode = check_mode
+        self.clock = clock
+        self.sleep = sleep
+        if settings.update_alias and mlflow is None:
+            raise PromotionError("mlflow_tracking_uri is required when update_alias is on")
+
+    # -- names -----------------------------------------------------------------------
+    def app_name(self, env: str) -> str:
+        return self.s.application_format.format(environment=env)
+
+    def app_ref(self, env: str) -> str:
+        return f"Application {self.s.application_namespace}/{self.app_name(env)}"
+
+    def alias_name(self, env: str) -> str:
+        return self.s.alias_format.format(environment=env)
+
+    @property
+    def history_ref(self) -> str:
+        return f"ConfigMap {self.s.history_namespace}/{self.s.history_name}"
+
+    # -- kube ------------------------------------------------------------------------
+    def _app_path(self, env: str) -> str:
+        return self.kube.resource(*APP_API).path(self.app_name(env), self.s.application_namespace)
+
+    def get_app(self, env: str) -> dict:
+        app = self.kube.request(
+            "GET", self._app_path(env), action="reading", ref=self.app_ref(env), allow=(404,)
+        )
+        if app is None:
+            raise PromotionError(
+                f"{self.app_ref(env)} of environment {env!r} does not exist: run playbooks/environments.yml "
+                "first (or check application_namespace / application_format)"
+            )
+        return app
+
+    def patch_app(self, env: str, patch: dict, *, dry_run: bool = False) -> dict:
+        return self.kube.request(
+            "PATCH",
+            self._app_path(env),
+            body=patch,
+            content_type="application/merge-patch+json",
+            query={"fieldManager": FIELD_MANAGER, "dryRun": "All" if dry_run else None},
+            action="updating",
+            ref=self.app_ref(env),
+        )
+
+    def read_history(self) -> tuple[list[dict], list[str], dict | None]:
+        path = self.kube.resource(*CM_API).path(self.s.history_name, self.s.history_namespace)
+        cm = self.kube.request("GET", path, action="reading", ref=self.history_ref, allow=(404,))
+        records, warnings = hist.parse(cm)
+        return records, warnings, cm
+
+    def write_history(self, new: dict) -> list[dict]:
+        """Append one record (bounded), with optimistic concurrency: a concurrent writer makes us re-read."""
+        res = self.kube.resource(*CM_API)
+        for _attempt in range(5):
+            records, _warnings, cm = self.read_history()
+            records = hist.append(records, new, self.s.history_size)
+            body = {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": self.s.history_name,
+                    "namespace": self.s.history_namespace,
+                    "labels": {
+                        "app.kubernetes.io/managed-by": "mlops-platform",
+                        "app.kubernetes.io/component": "promotion-history",
+                    },
+                },
+                "data": {hist.DATA_KEY: hist.dump(records)},
+            }
+            try:
+                if cm is None:
+                    self.kube.request(
+                        "POST",
+                        res.path(None, self.s.history_namespace),
+                        body=body,
+                        query={"fieldManager": FIELD_MANAGER},
+                        action="creating",
+                        ref=self.history_ref,
+                    )
+                else:
+                    body["metadata"]["resourceVersion"] = cm["metadata"]["resourceVersion"]
+                    body["metadata"]["labels"] = {
+                        **(cm["metadata"].get("labels") or {}),
+                        **body["metadata"]["labels"],
+                    }
+                    self.kube.request(
+                        "PUT",
+                        res.path(self.s.history_name, self.s.history_namespace),
+                        body=body,
+                        query={"fieldManager": FIELD_MANAGER},
+                        action="updating",
+                        ref=self.history_ref,
+                    )
+                return records
+            except KubeError as e:
+                if e.status == 409:
+                    continue
+                raise
+        raise PromotionError(
+            f"{self.history_ref} kept changing under us; the promotion itself is done, "
+            "but its history record was not written"
+        )
+
+    def wait_for(self, env: str, version: str, image: str) -> tuple[str, dict]:
+        """Poll until the Application reports (version, image) Synced+Healthy, failed, or the timeout."""
+        deadline = self.clock() + self.s.wait_timeout
+        while True:
+            app = self.get_app(env)
+            state = appl.evaluate(app, version, image)
+            if state != "pending":
+                return state, app
+            if self.clock() >= deadline:
+                return "timeout", app
+            self.sleep(self.s.poll_interval)
+
+    # -- MLflow ----------------------------------------------------------------------
+    def alias_state(self, env: str, version: str) -> tuple[str | None, bool]:
+        """(version the alias points to now, whether it must move). Also checks the version exists."""
+        if not self.s.update_alias:
+            return None, False
+        current = self.mlflow.get_alias(self.s.model_name, self.alias_name(env))
+        self.mlflow.get_model_version(self.s.model_name, version)
+        return current, current != version
+
+    def move_alias(self, env: str, version: str, deployed_now: bool) -> None:
+        alias = self.alias_name(env)
+        try:
+            self.mlflow.set_alias(self.s.model_name, alias, version)
+        except MlflowError as e:
+            done = (
+                f"version {version} is deployed to {env}" if deployed_now else f"{env} runs version {version}"
+            )
+            raise PromotionError(
+                f"{done}, but moving the MLflow alias {alias!r} of model {self.s.model_name!r} to it "
+                f"failed: {e}. The registry and the deployment disagree until the alias moves: "
+                "run the same promotion again "
+                "once MLflow answers (the deployment is left as it is and only the alias is updated)"
+            ) from e
+
+    # -- operations ------------------------------------------------------------------
+    def history(self, environment: str | None = None) -> Outcome:
+        if environment is not None:
+            check_known(environment, self.s.environments, "")
+        records, warnings, _ = self.read_history()
+        if environment:
+            records = [r for r in records if r["to"] == environment]
+        return Outcome(operation="history", target=environment, history=records, warnings=warnings)
+
+    def _resolve(self, source, target, version, image_tag, force, records) -> tuple[str, str, list[str]]:
+        """The (version, image) to deploy, after the "ran healthy in the source" rule."""
+        notes: list[str] = []
+        if source is None:
+            if version is None or image_tag is None:
+                raise PromotionError(
+                    f"deploying into the first environment {target!r} needs both version and image_tag "
+                    "(there is no source environment to take them from)"
+                )
+            return version, image_tag, notes
+        src_app = self.get_app(source)
+        src_version, src_image = appl.deployed(appl.source_of(src_app))
+        if version is None:
+            if src_version is None:
+                raise PromotionError(
+                    f"{self.app_ref(source)} declares no model version (Helm value "
+                    f"{appl.VERSION_PARAM}); give version explicitly"
+                )
+            version = src_version
+        if image_tag is not None:
+            image = image_tag
+        elif version == src_version and src_image:
+            image = src_image
+        else:
+            rec = hist.healthy_in(records, source, version)
+            image = rec["image"] if rec else None
+            if image is None:
+                raise PromotionError(
+                    f"version {version} is not what {source} runs (version {src_version}) and the history "
+                    f"has no image for it in {source}: give image_tag, or promote version {src_version}"
+                )
+        ran_now = (version, image) == (src_version, src_image) and appl.runs_healthy(src_app)
+        ran_before = (hist.healthy_in(records, source, version) or {}).get("image") == image
+        if not (ran_now or ran_before):
+            state = appl.status_summary(src_app)
+            why = (
+                f"{source} runs version {src_version} (image {src_image}), sync {state['sync']}, "
+                f"health {state['health']}"
+            )
+            if not force:
+                raise PromotionError(
+                    f"version {version} (image {image}) has not run healthy in {source}: {why}. "
+                    "Wait until it "
+                    f"is Synced and Healthy in {source}, or set force: true to promote it anyway"
+                )
+            notes.append(
+                f"force: promoting version {version} although it has not run healthy in {source} ({why})"
+            )
+        return version, image, notes
+
+    def promote(
+        self,
+        source: str | None,
+        target: str,
+        version: str | None = None,
+        image_tag: str | None = None,
+        force: bool = False,
+    ) -> Outcome:
+        check_step(source, target, self.s.environments)
+        version = check_version(version)
+        image_tag = check_image_tag(image_tag)
+        records, warnings, _ = self.read_history()
+        tgt_app = self.get_app(target)
+        version, image, notes = self._resolve(source, target, version, image_tag, force, records)
+        prev_version, prev_image = appl.deployed(appl.source_of(tgt_app))
+        out = Outcome(
+            operation="promote",
+            source=source,
+            target=target,
+            version=version,
+            image=image,
+            previous_version=prev_version,
+            previous_image=prev_image,
+            warnings=warnings + notes,
+            alias=self.alias_name(target) if self.s.update_alias else None,
+        )
+        deploy = (prev_version, prev_image) != (version, image)
+        alias_now, alias_move = self.alias_state(target, version)
+        out.alias_previous_version = alias_now
+        out.diff = {
+            "before": {
+                "environment": target,
+                "version": prev_version,
+                "image": prev_image,
+                "alias": alias_now,
+            },
+            "after": {
+                "environment": target,
+                "version": version,
+                "image": image,
+                "alias": version if self.s.update_alias else None,
+            },
+        }
+        out.deploy_changed, out.alias_changed = deploy, alias_move
+        out.changed = deploy or alias_move
+        if not out.changed:
+            out.history = records
+            return out
+        if self.check_mode:
+            if deploy:
+                self.patch_app(
+                    target,
+                    appl.deploy_patch(
+                        tgt_app, appl.with_version(appl.parameters_of(tgt_app), version, image)
+                    ),
+                    dry_run=True,
+                )
+            out.history = records
+            return out
+        if deploy:
+            out.record, out.history = self._deploy(
+                tgt_app, "promote", source, target, version, image, prev_version, prev_image
+            )
+        else:
+            out.history = records
+        if alias_move:
+            self.move_alias(target, version, deployed_now=deploy)
+        return out
+
+    def _deploy(self, tgt_app, operation, source, target, version, image, prev_version, prev_image):
+        prev_params = appl.parameters_of(tgt_app)
+        self.patch_app(target, appl.deploy_patch(tgt_app, appl.with_version(prev_params, version, image)))
+        if not self.s.wait:
+            rec = hist.record(
+                operation=operation,
+                source=source,
+                target=target,
+                version=version,
+                image=image,
+                previous_version=prev_version,
+                previous_image=prev_image,
+                result="requested",
+                message="not waited for (wait: false)",
+            )
+            return rec, self.write_history(rec)
+        state, app = self.wait_for(target, version, image)
+        if state == "healthy":
+            rec = hist.record(
+                operation=operation,
+                source=source,
+                target=target,
+                version=version,
+                image=image,
+                previous_version=prev_version,
+                previous_image=prev_image,
+                result="succeeded",
+            )
+            return rec, self.write_history(rec)
+        what = (
+            f"did not become Synced and Healthy within {self.s.wait_timeout:g}s"
+            if state == "timeout"
+            else "turned unhealthy"
+        )
+        detail = (
+            f"{self.app_ref(target)} {what} on version {version} (image {image}): {appl.failure_detail(app)}"
+        )
+        # Roll back: the previous parameters exactly as they were (none = the role's values).
+        self.patch_app(target, appl.deploy_patch(app, prev_params))
+        back_state, back_app = self.wait_for(target, prev_version, prev_image)
+        if back_state == "healthy":
+            result = "rolled-back"
+            tail = f"rolled back to version {prev_version} (image {prev_image}), Synced and Healthy again"
+        else:
+            result = "failed"
+            tail = (
+                f"the rollback to version {prev_version} (image {prev_image}) did not become healthy either: "
+                f"{appl.failure_detail(back_app)}; {target} needs attention"
+            )
+        rec = hist.record(
+            operation=operation,
+            source=source,
+            target=target,
+            version=version,
+            image=image,
+            previous_version=prev_version,
+            previous_image=prev_image,
+            result=result,
+            message=f"{detail}; {tail}",
+        )
+        self.write_history(rec)
+        raise PromotionError(
+            f"{operation} of version {version} to {target} failed: {detail}. {tail}. "
+            f"Recorded in {self.history_ref}."
+        )
+
+    def rollback(self, environment: str) -> Outcome:
+        check_known(environment, self.s.environments, "")
+        records, warnings, _ = self.read_history()
+        app = self.get_app(environment)
+        cur_version, cur_image = appl.deployed(appl.source_of(app))
+        kind, rec = hist.rollback_target(records, environment, cur_version, cur_image)
+        if kind is None:
+            raise PromotionError(
+                f"nothing to roll back in {environment}: {self.history_ref} records no earlier version "
+                "for it "
+                f"(it runs version {cur_version}, image {cur_image})"
+            )
+        if kind == "moved":
+            raise PromotionError(
+                f"{environment} runs version {cur_version} (image {cur_image}), which is neither the newest "
+                f"promotion recorded for it (version {rec['version']}, image {rec['image']}) "
+                "nor the one before; "
+                "it was changed outside the promotion: promote the wanted version explicitly"
+            )
+        version, image = rec["previous_version"], rec["previous_image"]
+        out = Outcome(
+            operation="rollback",
+            target=environment,
+            version=version,
+            image=image,
+            previous_version=cur_version,
+            previous_image=cur_image,
+            warnings=warnings,
+            alias=self.alias_name(environment) if self.s.update_alias else None,
+        )
+        deploy = kind == "rollback"
+        alias_now, alias_move = self.alias_state(environment, version)
+        out.alias_previous_version = alias_now
+        out.diff = {
+            "before": {
+                "environment": environment,
+                "version": cur_version,
+                "image": cur_image,
+                "alias": alias_now,
+            },
+            "after": {
+                "environment": environment,
+                "version": version,
+                "image": image,
+                "alias": version if self.s.update_alias else None,
+            },
+        }
+        out.deploy_changed, out.alias_changed = deploy, alias_move
+        out.changed = deploy or alias_move
+        out.history = records
+        if not out.changed:
+            return out
+        if self.check_mode:
+            if deploy:
+                self.patch_app(
+                    environment,
+                    appl.deploy_patch(app, appl.with_version(appl.parameters_of(app), version, image)),
+                    dry_run=True,
+                )
+            return out
+        if deploy:
+            out.record, out.history = self._deploy(
+                app, "rollback", None, environment, version, image, cur_version, cur_image
+            )
+        if alias_move:
+            self.move_alias(environment, version, deployed_now=deploy)
+        return out

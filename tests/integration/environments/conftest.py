@@ -1,0 +1,141 @@
+"""Fixtures for the environments / promotion tests: CRDs, a real MLflow server, a stand-in ArgoCD.
+
+The control plane (tests/conftest.py) has no controllers, so nothing ever reports an
+Application's health. `FakeArgoCD` plays the ArgoCD application controller: when it
+sees the refresh annotation a promotion writes, it removes it and writes `.status`
+(sync.comparedTo = the spec's source, Synced, and Healthy or Degraded as the test
+decides), the way the real controller reports a reconcile. The same goes for Argo
+Workflows: `finish_workflow` writes a Workflow's `.status` as the workflow controller would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+import yaml
+from environments_support import (
+    CRD_FILES,
+    ENVS,
+    ROOT,
+    MlflowServer,
+    app_path,
+    ensure_namespace,
+    free_port,
+    healthy_status,
+    install_crd,
+    make_app,
+)
+
+
+@pytest.fixture(autouse=True)
+def _kubeconfig_env(kubeconfig, monkeypatch):
+    """The modules find the control plane as a user's would: K8S_AUTH_KUBECONFIG."""
+    monkeypatch.setenv("K8S_AUTH_KUBECONFIG", kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def kube(kubeconfig):
+    from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient
+
+    return KubeClient.from_params({"kubeconfig": kubeconfig})
+
+
+@pytest.fixture(scope="session")
+def crds(kube, shared_fixtures):
+    """ArgoCD's and Argo Workflows' real CRDs (from ../shared/fixtures/crds)."""
+    for name in CRD_FILES:
+        with open(shared_fixtures / "crds" / name, encoding="utf-8") as f:
+            for doc in yaml.safe_load_all(f):
+                if doc:
+                    install_crd(kube, doc)
+    return kube
+
+
+@pytest.fixture
+def platform(crds):
+    """A fresh ArgoCD namespace with the three environments' Applications, each Synced+Healthy.
+
+    staging runs version 2 (image 2), canary and production version 1 (image 1), as the
+    environments stage leaves them after a first training run.
+    """
+    ns = f"argocd-{uuid.uuid4().hex[:8]}"
+    ensure_namespace(crds, ns)
+    for env, (version, image) in zip(ENVS, [("2", "2"), ("1", "1"), ("1", "1")], strict=True):
+        created = crds.request("POST", app_path(ns), body=make_app(env, version, image))
+        created["status"] = healthy_status(created["spec"]["source"])
+        crds.request("PUT", app_path(ns, created["metadata"]["name"]), body=created)
+    return ns
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """A real `mlflow server` (PyPI mlflow, SQLite backend, local artifacts) on a loopback port."""
+    binary = os.environ.get("MLOPS_MLFLOW_BIN", str(ROOT / ".cache" / "bin" / "mlflow"))
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)) and not shutil.which(binary):
+        pytest.fail(
+            f"the MLflow server binary {binary} is missing: run `make test-deps` "
+            "(scripts/test-deps.sh installs mlflow into .cache/mlflow-<version> and links .cache/bin/mlflow)"
+        )
+    work = tmp_path_factory.mktemp("mlflow")
+    port = free_port()
+    log = work / "server.log"
+    cmd = [
+        binary,
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{work / 'mlflow.db'}",
+        "--default-artifact-root",
+        str(work / "artifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    import urllib.request
+
+    deadline = time.monotonic() + 240  # ~11 s on an idle machine; much more on a loaded one
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"mlflow server exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGTERM)
+            pytest.fail(f"mlflow server did not answer on {url} within 240 s: {log.read_text()[-2000:]}")
+        time.sleep(0.5)
+    yield MlflowServer(url, proc, log)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def registered_model(mlflow_server):
+    """A fresh registered model with versions 1..3 in the real MLflow server."""
+    from ansible_collections.mlops.platform.plugins.module_utils.mlflow.client import MlflowClient
+
+    client = MlflowClient(mlflow_server.url)
+    name = f"bird-classifier-{uuid.uuid4().hex[:6]}"
+    client.create_registered_model(name)
+    for v in (1, 2, 3):
+        client.create_model_version(name, f"s3://mlflow/models/{name}/{v}")
+    return client, name
