@@ -10,13 +10,22 @@ from pathlib import Path
 
 import pytest
 
+def _install_collection_loader() -> None:
+    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+    _AnsibleCollectionFinder(paths=[str(CACHE / "collections")])._install()
+
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MLOPS_SHARED_DIR", ROOT.parent / "shared"))
 CACHE = ROOT / ".cache"
 
 # This checkout is the collection mlops.platform (scripts/deps.sh links it there),
-# so tests import plugins as ansible_collections.mlops.platform.plugins.…
+# so tests import plugins as ansible_collections.mlops.platform.plugins.…, through
+# Ansible's own collection loader (as ansible-test does): installing it first means
+# every test sees the collection's metadata, whichever test loads plugins first.
 sys.path.insert(0, str(CACHE / "collections"))
+_install_collection_loader()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,220 @@
+# Copyright: MLOps platform team
+# Apache License 2.0 (see LICENSE)
+"""generated_secret: random values generated the first time only, kept across runs.
+
+A value, once stored, is never regenerated unless `rotate` is set; the keys listed
+are added when missing. Values are never put in diffs or results (keys only),
+except when `return_values` asks for them (the action plugin then marks the
+result no_log).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import secrets
+import string
+
+from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import (
+    ArgoCDError,
+    check_name,
+    check_namespace,
+)
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.kube import apply, get, ref_of, secret_redactor
+
+ALPHABETS = {
+    "alphanumeric": string.ascii_letters + string.digits,
+    "hex": "0123456789abcdef",
+    "letters": string.ascii_letters,
+    "digits": string.digits,
+    "urlsafe": string.ascii_letters + string.digits + "-_",
+    # punctuation that is safe in URLs, shells and YAML without quoting
+    "symbols": string.ascii_letters + string.digits + "-_.~+=",
+}
+
+KEY_SPEC = {
+    "alphabet": {"type": "str", "default": "alphanumeric", "choices": sorted(ALPHABETS)},
+    "length": {"type": "int", "default": 32},
+    "name": {"type": "str", "required": True},
+}
+BCRYPT_SPEC = {
+    "from_key": {"type": "str", "required": True},
+    "key": {"type": "str", "required": True},
+    "mtime_key": {"type": "str"},
+    "secret": {"type": "str", "required": True},
+}
+
+SECRET_SPEC = {
+    "annotations": {"type": "dict", "default": {}},
+    "bcrypt_copy": {"type": "dict", "options": BCRYPT_SPEC},
+    "fixed_data": {"type": "dict", "default": {}, "no_log": False},
+    "keys": {"type": "list", "elements": "dict", "default": [], "options": KEY_SPEC},
+    "labels": {"type": "dict", "default": {}},
+    "name": {"type": "str", "required": True},
+    "namespace": {"type": "str", "required": True},
+    "return_values": {"type": "bool", "default": False},
+    "rotate": {"type": "bool", "default": False},
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+}
+
+
+class SecretError(PlatformError):
+    """Invalid options for a generated Secret."""
+
+
+def generate(length: int, alphabet: str) -> str:
+    chars = ALPHABETS[alphabet]
+    return "".join(secrets.choice(chars) for _ in range(length))
+
+
+def _b64(value: str) -> str:
+    return base64.b64encode(value.encode()).decode()
+
+
+def _unb64(value: str) -> str:
+    return base64.b64decode(value).decode(errors="replace")
+
+
+def validate(item: dict) -> None:
+    where = f"Secret {item['namespace']}/{item['name']}"
+    try:
+        check_name(item["name"], "name", where)
+        check_namespace(item["namespace"], "namespace", where)
+    except ArgoCDError as e:
+        raise SecretError(str(e)) from e
+    if item["state"] == "absent":
+        return
+    if not item["keys"] and not item["fixed_data"]:
+        raise SecretError(f"{where}: list at least one key to generate (keys) or give fixed_data")
+    names = [k["name"] for k in item["keys"]]
+    dupes = sorted({n for n in names if names.count(n) > 1} | (set(names) & set(item["fixed_data"])))
+    if dupes:
+        raise SecretError(
+            f"{where}: key(s) {', '.join(dupes)} listed twice (keys and fixed_data must not overlap)"
+        )
+    for key in item["keys"]:
+        if not 8 <= key["length"] <= 4096:
+            raise SecretError(
+                f"{where}: key {key['name']}: length {key['length']} must be between 8 and 4096"
+            )
+
+
+def desired(item: dict, current: dict | None) -> tuple[dict, list[str]]:
+    """The Secret to apply and the keys generated now. Existing values are kept unless rotate."""
+    existing = (current or {}).get("data") or {}
+    data: dict[str, str] = {}
+    generated = []
+    for key in item["keys"]:
+        name = key["name"]
+        if name in existing and not item["rotate"]:
+            data[name] = existing[name]
+        else:
+            data[name] = _b64(generate(key["length"], key["alphabet"]))
+            generated.append(name)
+    for name, value in item["fixed_data"].items():
+        data[str(name)] = _b64(str(value))
+    metadata: dict = {"name": item["name"], "namespace": item["namespace"]}
+    labels = {"app.kubernetes.io/managed-by": "mlops-platform",
+              **{str(k): str(v) for k, v in item["labels"].items()}}
+    metadata["labels"] = labels
+    if item["annotations"]:
+        metadata["annotations"] = {str(k): str(v) for k, v in item["annotations"].items()}
+    obj = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": metadata, "data": data}
+    return obj, generated
+
+
+def ensure(client, item: dict, *, check_mode: bool) -> dict:
+    """Converge one generated Secret (and its bcrypt copy). Returns a result without values."""
+    if item["state"] == "absent":
+        from ansible_collections.mlops.platform.plugins.module_utils.kube import delete
+
+        res = delete(client, [{"apiVersion": "v1", "kind": "Secret",
+                               "metadata": {"name": item["name"], "namespace": item["namespace"]}}],
+                     check_mode=check_mode)[0]
+        return {"ref": res.ref, "action": res.action, "changed": res.changed, "keys": [], "generated": [],
+                "diff": res.diff}
+    current = get(client, "v1", "Secret", item["name"], item["namespace"])
+    obj, generated = desired(item, current)
+    res = apply(client, [obj], check_mode=check_mode, redact=secret_redactor())[0]
+    out = {"ref": res.ref, "action": res.action, "changed": res.changed,
+           "keys": sorted(obj["data"]), "generated": generated, "diff": res.diff}
+    if item["return_values"]:
+        out["values"] = {k: _unb64(v) for k, v in obj["data"].items()}
+    if item.get("bcrypt_copy"):
+        copy_res = _bcrypt_copy(client, item, obj, check_mode=check_mode)
+        out["bcrypt_copy"] = {"ref": copy_res.ref, "action": copy_res.action, "changed": copy_res.changed}
+        out["changed"] = out["changed"] or copy_res.changed
+        if copy_res.diff:
+            out["copy_diff"] = dict(copy_res.diff, before_header=copy_res.ref, after_header=copy_res.ref)
+    return out
+
+
+def _bcrypt_copy(client, item: dict, obj: dict, *, check_mode: bool):
+    """Store bcrypt(from_key) under `key` of another Secret; re-hash only when it no longer verifies.
+
+    Applied with its own field manager so it owns just these keys of a Secret that
+    something else (ArgoCD's install manifest) created.
+    """
+    import bcrypt
+
+    spec = item["bcrypt_copy"]
+    where = f"bcrypt_copy of {ref_of(obj)}"
+    if spec["from_key"] not in obj["data"]:
+        raise SecretError(
+            f"{where}: from_key {spec['from_key']!r} is not one of the keys {sorted(obj['data'])}"
+        )
+    plain = base64.b64decode(obj["data"][spec["from_key"]])
+    target = get(client, "v1", "Secret", spec["secret"], item["namespace"])
+    stored = ((target or {}).get("data") or {}).get(spec["key"])
+    data: dict[str, str] = {}
+    if stored:
+        try:
+            ok = bcrypt.checkpw(plain, base64.b64decode(stored))
+        except ValueError:
+            ok = False
+        if ok:
+            data[spec["key"]] = stored
+    if spec["key"] not in data:
+        data[spec["key"]] = base64.b64encode(bcrypt.hashpw(plain, bcrypt.gensalt())).decode()
+        if spec.get("mtime_key"):
+            now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            data[spec["mtime_key"]] = _b64(now)
+    elif spec.get("mtime_key"):
+        existing_mtime = ((target or {}).get("data") or {}).get(spec["mtime_key"])
+        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        data[spec["mtime_key"]] = existing_mtime or _b64(now)
+    copy_obj = {"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": spec["secret"], "namespace": item["namespace"]}, "data": data}
+    return apply(client, [copy_obj], check_mode=check_mode, redact=secret_redactor(),
+                 manager="mlops-platform-bcrypt")[0]
+
+
+def run(module) -> dict:
+    """The whole generated_secret run: validate all items first, then converge each."""
+    from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import (
+        check_unique,
+        expand_items,
+    )
+    from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient
+
+    try:
+        items = expand_items(module, SECRET_SPEC, "secrets")
+    except ArgoCDError as e:
+        raise SecretError(str(e)) from e
+    for item in items:
+        validate(item)
+    check_unique([{"metadata": {"name": i["name"], "namespace": i["namespace"]}} for i in items], "Secrets")
+    client = KubeClient.from_params(module.params)
+    results = [ensure(client, item, check_mode=module.check_mode) for item in items]
+    out: dict = {"changed": any(r["changed"] for r in results), "api_requests": client.requests}
+    diffs = []
+    for r in results:
+        for key in ("diff", "copy_diff"):
+            d = r.pop(key, None)
+            if d:
+                diffs.append({"before_header": r["ref"], "after_header": r["ref"], **d})
+    out["secrets"] = results
+    if module._diff and diffs:
+        out["diff"] = diffs
+    return out
