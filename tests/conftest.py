@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+
 def _install_collection_loader() -> None:
     from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
@@ -86,7 +87,9 @@ def argo_crds(kubeconfig, shared_fixtures):
     names = []
     for filename in ARGO_CRDS:
         body = yaml.safe_load((shared_fixtures / "crds" / filename).read_text())
-        crds.server_side_apply(body=body, name=body["metadata"]["name"], field_manager="mlops-tests", force_conflicts=True)
+        crds.server_side_apply(
+            body=body, name=body["metadata"]["name"], field_manager="mlops-tests", force_conflicts=True
+        )
         names.append(body["metadata"]["name"])
     deadline = time.monotonic() + 60
     pending = set(names)

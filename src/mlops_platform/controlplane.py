@@ -69,7 +69,7 @@ def _generate_pki(pki: Path) -> None:
     from cryptography.x509.oid import NameOID
 
     pki.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     not_after = now + datetime.timedelta(days=365)
 
     def key_pem(key) -> bytes:
@@ -113,15 +113,26 @@ def _generate_pki(pki: Path) -> None:
     ]
     _write_private(pki / "apiserver.key", key_pem(server_key))
     (pki / "apiserver.crt").write_bytes(
-        cert(name("kube-apiserver"), ca_name, server_key.public_key(), ca_key, sans=sans,
-             usage=[x509.oid.ExtendedKeyUsageOID.SERVER_AUTH])
+        cert(
+            name("kube-apiserver"),
+            ca_name,
+            server_key.public_key(),
+            ca_key,
+            sans=sans,
+            usage=[x509.oid.ExtendedKeyUsageOID.SERVER_AUTH],
+        )
     )
 
     admin_key = ec.generate_private_key(ec.SECP256R1())
     _write_private(pki / "admin.key", key_pem(admin_key))
     (pki / "admin.crt").write_bytes(
-        cert(name("mlops-admin", "system:masters"), ca_name, admin_key.public_key(), ca_key,
-             usage=[x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH])
+        cert(
+            name("mlops-admin", "system:masters"),
+            ca_name,
+            admin_key.public_key(),
+            ca_key,
+            usage=[x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH],
+        )
     )
 
     sa_key = ec.generate_private_key(ec.SECP256R1())
@@ -291,12 +302,24 @@ class ControlPlane:
         config = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "mlops-local", "cluster": {
-                "server": state.server, "certificate-authority": str(self.pki / "ca.crt")}}],
-            "users": [{"name": "mlops-admin", "user": {
-                "client-certificate": str(self.pki / "admin.crt"),
-                "client-key": str(self.pki / "admin.key")}}],
-            "contexts": [{"name": "mlops-local", "context": {"cluster": "mlops-local", "user": "mlops-admin"}}],
+            "clusters": [
+                {
+                    "name": "mlops-local",
+                    "cluster": {"server": state.server, "certificate-authority": str(self.pki / "ca.crt")},
+                }
+            ],
+            "users": [
+                {
+                    "name": "mlops-admin",
+                    "user": {
+                        "client-certificate": str(self.pki / "admin.crt"),
+                        "client-key": str(self.pki / "admin.key"),
+                    },
+                }
+            ],
+            "contexts": [
+                {"name": "mlops-local", "context": {"cluster": "mlops-local", "user": "mlops-admin"}}
+            ],
             "current-context": "mlops-local",
         }
         # JSON is YAML: no YAML dependency needed to write it.
@@ -347,17 +370,23 @@ def _terminate(pid: int, grace: float = 10.0) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlops_platform.controlplane", description=__doc__.split("\n", maxsplit=1)[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m mlops_platform.controlplane", description=__doc__.split("\n", maxsplit=1)[0]
+    )
     parser.add_argument("action", choices=["up", "down", "status"])
     parser.add_argument("--bin-dir", default=os.environ.get("MLOPS_ENVTEST_BIN", ".cache/envtest/current"))
-    parser.add_argument("--state-dir", default=os.environ.get("MLOPS_CONTROLPLANE_DIR", ".cache/controlplane"))
+    parser.add_argument(
+        "--state-dir", default=os.environ.get("MLOPS_CONTROLPLANE_DIR", ".cache/controlplane")
+    )
     args = parser.parse_args(argv)
     plane = ControlPlane(args.bin_dir, args.state_dir)
     try:
         if args.action == "up":
             started = time.monotonic()
             path = plane.up()
-            print(f"control plane ready at {plane.server} in {time.monotonic() - started:.1f}s", file=sys.stderr)
+            print(
+                f"control plane ready at {plane.server} in {time.monotonic() - started:.1f}s", file=sys.stderr
+            )
             print(path)
         elif args.action == "down":
             plane.down()

@@ -27,7 +27,8 @@ def test_application_round_trip(api, argo_crds):
     core = api.resources.get(api_version="v1", kind="Namespace")
     core.server_side_apply(
         body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "argocd"}},
-        name="argocd", field_manager="mlops-tests",
+        name="argocd",
+        field_manager="mlops-tests",
     )
     apps = api.resources.get(api_version="argoproj.io/v1alpha1", kind="Application")
     body = {
@@ -54,7 +55,11 @@ def test_crd_schema_rejects_a_wrong_field(api, argo_crds):
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {"name": "invalid", "namespace": "argocd"},
-        "spec": {"project": "default", "source": {"repoURL": "https://x.example.org"}, "destination": "nowhere"},
+        "spec": {
+            "project": "default",
+            "source": {"repoURL": "https://x.example.org"},
+            "destination": "nowhere",
+        },
     }
     with pytest.raises(ApiException) as raised:
         apps.create(body=body, namespace="argocd")
