@@ -19,7 +19,7 @@ description:
     C(mlops_floating_ip) and C(mlops_api_endpoint).
   - The file must be named C(terraform.yml) or C(terraform.yaml), or end with C(.terraform.yml).
 author:
-  - MLOps platform team
+  - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
   - inventory_cache
 options:

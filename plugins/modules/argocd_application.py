@@ -21,7 +21,7 @@ description:
     Application is Synced (and Healthy), failing early on Degraded with the resources that are
     not healthy and their messages.
 author:
-  - MLOps platform team
+  - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
   - mlops.platform.kube
 attributes:

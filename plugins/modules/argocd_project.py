@@ -16,7 +16,7 @@ description:
     to and the cluster-scoped kinds they may create; an empty O(cluster_resources) denies all.
   - Several projects can be managed in one call with O(projects).
 author:
-  - MLOps platform team
+  - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
   - mlops.platform.kube
 attributes:

@@ -17,7 +17,7 @@ description:
     is stored through the API but never returned, logged or shown in a diff (only key names are).
   - Several Secrets can be managed in one call with O(repositories).
 author:
-  - MLOps platform team
+  - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
   - mlops.platform.kube
 attributes:

@@ -21,7 +21,7 @@ description:
     C(argocd-secret) C(admin.password)); the hash is only recomputed when it no longer matches.
   - Several Secrets can be managed in one call with O(secrets).
 author:
-  - MLOps platform team
+  - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
   - mlops.platform.kube
 attributes:

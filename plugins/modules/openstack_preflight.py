@@ -21,7 +21,7 @@ description:
     and rules, ports) leave room for what the plan adds. Nodes that already exist add nothing.
   - Reads only; never changes the cloud.
 author:
-  - MLOps platform team
+  - MLOps platform team (@mlops-platform)
 requirements:
   - openstacksdk >= 4.0
 options:

@@ -19,7 +19,7 @@ description:
   - A second run with the same inputs reports C(changed=false) and returns the same outputs.
   - Terraform is driven through python-terraform (C(terraform) or C(tofu)).
 author:
-  - MLOps platform team
+  - MLOps platform team (@mlops-platform)
 requirements:
   - python-terraform >= 0.10.1
   - terraform >= 1.7.0 or OpenTofu

@@ -117,7 +117,8 @@ def top_level_spec(item_spec: dict, list_key: str, with_suboptions: bool = False
         opt = copy.deepcopy(opt)
         opt.pop("required", None)
         spec[name] = opt
-    spec[list_key] = {"type": "list", "elements": "dict"}
+    # The list holds objects (their secret options carry no_log themselves).
+    spec[list_key] = {"type": "list", "elements": "dict", "no_log": False}
     if with_suboptions:
         sub = {}
         for name, opt in item_spec.items():

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 
 
@@ -38,6 +37,8 @@ def find_cloud(cloud: str, extra_dirs: list[str] | tuple[str, ...] = ()) -> Path
             "(Identity > Application Credentials) and put it in ~/.config/openstack/ "
             "or set OS_CLIENT_CONFIG_FILE"
         )
+    import yaml  # PyYAML comes with ansible-core; imported here so the module imports without it
+
     known: list[str] = []
     for path in existing:
         try:

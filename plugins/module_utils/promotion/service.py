@@ -248,7 +248,7 @@ class Promoter:
     def history(self, environment: str | None = None) -> Outcome:
         if environment is not None:
             check_known(environment, self.s.environments, "")
-        records, warnings, _ = self.read_history()
+        records, warnings = self.read_history()[:2]
         if environment:
             records = [r for r in records if r["to"] == environment]
         return Outcome(operation="history", target=environment, history=records, warnings=warnings)
@@ -314,7 +314,7 @@ class Promoter:
         check_step(source, target, self.s.environments)
         version = check_version(version)
         image_tag = check_image_tag(image_tag)
-        records, warnings, _ = self.read_history()
+        records, warnings = self.read_history()[:2]
         tgt_app = self.get_app(target)
         version, image, notes = self._resolve(source, target, version, image_tag, force, records)
         prev_version, prev_image = appl.deployed(appl.source_of(tgt_app))
@@ -440,7 +440,7 @@ class Promoter:
 
     def rollback(self, environment: str) -> Outcome:
         check_known(environment, self.s.environments, "")
-        records, warnings, _ = self.read_history()
+        records, warnings = self.read_history()[:2]
         app = self.get_app(environment)
         cur_version, cur_image = appl.deployed(appl.source_of(app))
         kind, rec = hist.rollback_target(records, environment, cur_version, cur_image)

@@ -38,18 +38,19 @@ KEY_SPEC = {
     "length": {"type": "int", "default": 32},
     "name": {"type": "str", "required": True},
 }
+# Key and Secret *names*, never values: no_log=False says so to the sanity checks.
 BCRYPT_SPEC = {
-    "from_key": {"type": "str", "required": True},
-    "key": {"type": "str", "required": True},
-    "mtime_key": {"type": "str"},
-    "secret": {"type": "str", "required": True},
+    "from_key": {"type": "str", "required": True, "no_log": False},
+    "key": {"type": "str", "required": True, "no_log": False},
+    "mtime_key": {"type": "str", "no_log": False},
+    "secret": {"type": "str", "required": True, "no_log": False},
 }
 
 SECRET_SPEC = {
     "annotations": {"type": "dict", "default": {}},
     "bcrypt_copy": {"type": "dict", "options": BCRYPT_SPEC},
     "fixed_data": {"type": "dict", "default": {}, "no_log": False},
-    "keys": {"type": "list", "elements": "dict", "default": [], "options": KEY_SPEC},
+    "keys": {"type": "list", "elements": "dict", "default": [], "options": KEY_SPEC, "no_log": False},
     "labels": {"type": "dict", "default": {}},
     "name": {"type": "str", "required": True},
     "namespace": {"type": "str", "required": True},
@@ -65,7 +66,7 @@ class SecretError(PlatformError):
 
 def generate(length: int, alphabet: str) -> str:
     chars = ALPHABETS[alphabet]
-    return "".join(secrets.choice(chars) for _ in range(length))
+    return "".join(secrets.choice(chars) for dummy in range(length))
 
 
 def _b64(value: str) -> str:

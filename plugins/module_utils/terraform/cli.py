@@ -82,7 +82,7 @@ class TerraformCli:
         return rc, out, err
 
     def _check_version(self, binary: str) -> str:
-        _, out, _ = self._run("version", json=IsFlagged, no_color=None)
+        out = self._run("version", json=IsFlagged, no_color=None)[1]
         try:
             version = json.loads(out)["terraform_version"]
         except (ValueError, KeyError) as e:
@@ -106,7 +106,7 @@ class TerraformCli:
         )
 
     def select_workspace(self, name: str) -> None:
-        _, out, _ = self._run("workspace show")
+        out = self._run("workspace show")[1]
         if out.strip() != name:
             self._run("workspace select", name, or_create=True)
 
@@ -125,7 +125,7 @@ class TerraformCli:
 
     def show_plan(self, plan_file: str) -> tuple[dict, str]:
         """The saved plan as JSON (for the summary) and as text (for the diff)."""
-        _, out, _ = self._run("show", plan_file, json=IsFlagged)
+        out = self._run("show", plan_file, json=IsFlagged)[1]
         _, text, _ = self._run("show", plan_file)
         return json.loads(out), text
 
@@ -133,6 +133,6 @@ class TerraformCli:
         self._run("apply", plan_file, input=False, lock_timeout=self.lock_timeout)
 
     def outputs(self) -> dict:
-        _, out, _ = self._run("output", json=IsFlagged)
+        out = self._run("output", json=IsFlagged)[1]
         raw = json.loads(out or "{}")
         return {name: item.get("value") for name, item in raw.items()}

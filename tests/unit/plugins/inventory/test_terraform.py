@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from ansible_collections.mlops.platform.plugins.module_utils.terraform.inventory
 )
 
 ROOT = Path(__file__).resolve().parents[4]
+# The venv's own ansible-inventory, whatever PATH says.
+ANSIBLE_INVENTORY = str(Path(sys.executable).with_name("ansible-inventory"))
 FIXTURES = ROOT / "tests" / "fixtures" / "terraform"
 
 
@@ -48,12 +51,13 @@ def write_state(path: Path, outputs: dict) -> Path:
 def ansible_inventory(config: Path) -> dict:
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     proc = subprocess.run(
-        ["ansible-inventory", "-i", str(config), "--list"],
+        [ANSIBLE_INVENTORY, "-i", str(config), "--list"],
         capture_output=True,
         text=True,
         env=env,
         cwd=ROOT,
         timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
@@ -167,12 +171,13 @@ def test_plugin_warns_once_before_anything_is_applied(tmp_path):
     config.write_text("plugin: mlops.platform.terraform\nstate_file: terraform.tfstate\n")
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     proc = subprocess.run(
-        ["ansible-inventory", "-i", str(config), "--list"],
+        [ANSIBLE_INVENTORY, "-i", str(config), "--list"],
         capture_output=True,
         text=True,
         env=env,
         cwd=ROOT,
         timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["_meta"]["hostvars"] == {}
@@ -186,12 +191,13 @@ def test_plugin_reports_outputs_without_inventory(tmp_path):
     config.write_text("plugin: mlops.platform.terraform\nstate_file: terraform.tfstate\n")
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_INVENTORY_UNPARSED_FAILED="true")
     proc = subprocess.run(
-        ["ansible-inventory", "-i", str(config), "--list"],
+        [ANSIBLE_INVENTORY, "-i", str(config), "--list"],
         capture_output=True,
         text=True,
         env=env,
         cwd=ROOT,
         timeout=120,
+        check=False,
     )
     assert proc.returncode != 0
     assert "has the infra stage been applied" in " ".join(proc.stderr.split())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -12,7 +13,8 @@ from ansible_collections.mlops.platform.plugins.module_utils.kube.errors import 
 
 
 def validated(spec, **params):
-    result = ArgumentSpecValidator(spec).validate(params)
+    # Ansible fills sub-option defaults into the spec's default dicts in place: validate a copy.
+    result = ArgumentSpecValidator(copy.deepcopy(spec)).validate(params)
     assert not result.error_messages, result.error_messages
     return result.validated_parameters
 
