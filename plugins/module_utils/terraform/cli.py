@@ -111,7 +111,7 @@ class TerraformCli:
             self._run("workspace select", name, or_create=True)
 
     def plan(self, plan_file: str, *, destroy: bool = False) -> PlanResult:
-        rc, out, _ = self._run(
+        rc, out = self._run(
             "plan",
             ok=(0, 2),
             input=False,
@@ -120,13 +120,13 @@ class TerraformCli:
             destroy=IsFlagged if destroy else None,
             lock_timeout=self.lock_timeout,
             var_file=self.var_files or None,
-        )
+        )[:2]
         return PlanResult(has_changes=rc == 2, plan_file=plan_file, text=out)
 
     def show_plan(self, plan_file: str) -> tuple[dict, str]:
         """The saved plan as JSON (for the summary) and as text (for the diff)."""
         out = self._run("show", plan_file, json=IsFlagged)[1]
-        _, text, _ = self._run("show", plan_file)
+        text = self._run("show", plan_file)[1]
         return json.loads(out), text
 
     def apply(self, plan_file: str) -> None:

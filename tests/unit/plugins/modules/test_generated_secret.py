@@ -27,7 +27,7 @@ def item(**params):
     ],
 )
 def test_generate_alphabets(alphabet, check):
-    values = {generated.generate(64, alphabet) for _ in range(5)}
+    values = {generated.generate(64, alphabet) for dummy in range(5)}
     assert len(values) == 5 and all(len(v) == 64 and check(v) for v in values)
 
 
