@@ -1,0 +1,347 @@
+"""mlopsctl: stand up, inspect and operate the MLOps platform from a terminal.
+
+Only typer is imported at module level so that `mlopsctl --help` is instant; the
+API (ansible-runner, kubernetes, rich tables) is imported inside the commands.
+Exit codes: 0 ok, 1 the run failed, 2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from .api import Platform
+    from .results import RunResult
+
+app = typer.Typer(
+    name="mlopsctl",
+    help="Stand up, inspect and operate the MLOps platform (Terraform, Kubespray, ArgoCD via Ansible).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+InventoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--inventory",
+        "-i",
+        envvar="MLOPS_INVENTORY",
+        help="Inventory of the target: inventory/local (default) or inventory/openstack.",
+    ),
+]
+KubeconfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kubeconfig",
+        envvar="MLOPS_KUBECONFIG",
+        help="Admin kubeconfig to use instead of the inventory's mlops_kubeconfig.",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")]
+StageOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--stage",
+        "-s",
+        help="Run only this stage (repeatable): infra, nodes, cluster, kubeconfig, "
+        "gitops, platform, workflows, environments.",
+    ),
+]
+ExtraVarOpt = Annotated[
+    list[str] | None, typer.Option("--extra-var", "-e", help="Override a setting: NAME=VALUE (repeatable).")
+]
+VerboseOpt = Annotated[
+    int, typer.Option("--verbose", "-v", count=True, help="Ansible verbosity (-v, -vv ...).")
+]
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{item!r} is not NAME=VALUE", param_hint=what)
+        out[name.strip()] = value
+    return out
+
+
+def _platform(inventory: str | None, kubeconfig: str | None) -> Platform:
+    from .api import Platform
+
+    return Platform(inventory=inventory, kubeconfig=kubeconfig)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def _execute(action, *, as_json: bool, title: str) -> RunResult:
+    """Run an API call with live progress (unless --json); MlopsError -> exit code."""
+    from .errors import MlopsError
+
+    try:
+        if as_json:
+            return action(None)
+        from .progress import RunProgress
+
+        with RunProgress(title) as progress:
+            return action(progress.on_event)
+    except MlopsError as e:
+        raise _fail(str(e), e.exit_code) from None
+
+
+def _finish(result: RunResult, *, as_json: bool, show_changes: bool = False) -> None:
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        from .progress import print_run_summary
+
+        print_run_summary(result, show_changes=show_changes)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _guard(fn):
+    """Turn MlopsError into its exit code outside _execute (reads, argument checks)."""
+    from .errors import MlopsError
+
+    try:
+        return fn()
+    except MlopsError as e:
+        raise _fail(str(e), e.exit_code) from None
+
+
+# -- commands ------------------------------------------------------------------
+
+
+@app.command()
+def up(
+    stage: StageOpt = None,
+    extra_var: ExtraVarOpt = None,
+    check: Annotated[bool, typer.Option("--check", help="Dry run: report what would change.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Show the changes made.")] = False,
+    inventory: InventoryOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Converge the platform: every stage of site.yml in order (or only --stage ones)."""
+    from .stages import select_stages
+
+    extra = _pairs(extra_var, "--extra-var")
+    stage = _guard(lambda: select_stages(stage)) if stage else None
+    platform = _guard(lambda: _platform(inventory, kubeconfig))
+    result = _execute(
+        lambda cb: platform.up(
+            stage, extra_vars=extra, check=check, diff=diff, on_event=cb, verbosity=verbose
+        ),
+        as_json=as_json,
+        title="up" + (" (check)" if check else ""),
+    )
+    _finish(result, as_json=as_json, show_changes=diff or check)
+
+
+@app.command()
+def plan(
+    stage: StageOpt = None,
+    extra_var: ExtraVarOpt = None,
+    inventory: InventoryOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what `up` would change (check mode with diffs); applies nothing."""
+    from .stages import select_stages
+
+    extra = _pairs(extra_var, "--extra-var")
+    stage = _guard(lambda: select_stages(stage)) if stage else None
+    platform = _guard(lambda: _platform(inventory, kubeconfig))
+    result = _execute(
+        lambda cb: platform.plan(stage, extra_vars=extra, on_event=cb), as_json=as_json, title="plan"
+    )
+    _finish(result, as_json=as_json, show_changes=True)
+
+
+@app.command()
+def destroy(
+    delete_data: Annotated[bool, typer.Option("--delete-data", help="Also delete the data volume.")] = False,
+    confirm: Annotated[
+        str | None, typer.Option("--confirm", help="The data volume's name, to confirm --delete-data.")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before destroying.")] = False,
+    inventory: InventoryOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tear the platform down; the data volume is kept unless --delete-data."""
+    platform = _guard(lambda: _platform(inventory, kubeconfig))
+    interactive = sys.stdin.isatty() and not as_json
+    if delete_data and confirm is None:
+        if not interactive:
+            raise _fail("--delete-data needs --confirm <data volume name> when not run interactively", 2)
+        volume = _guard(platform.data_volume_name)
+        confirm = typer.prompt(f"This deletes the data volume for good. Type its name ({volume}) to confirm")
+    elif not yes and not delete_data:
+        if not interactive:
+            raise _fail("destroy needs --yes when not run interactively", 2)
+        if not typer.confirm(f"Destroy the platform of {platform.inventory}? The data volume is kept."):
+            raise _fail("nothing destroyed", 2)
+    result = _execute(
+        lambda cb: platform.destroy(keep_data=not delete_data, confirm=confirm, on_event=cb),
+        as_json=as_json,
+        title="destroy",
+    )
+    _finish(result, as_json=as_json)
+
+
+@app.command()
+def status(
+    inventory: InventoryOpt = None, kubeconfig: KubeconfigOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Show the live state: cluster, Applications, environments, WorkflowTemplates, credentials."""
+    platform = _guard(lambda: _platform(inventory, kubeconfig))
+    state = _guard(platform.status)
+    if as_json:
+        _print_json(state.to_dict())
+    else:
+        from .progress import print_status
+
+        print_status(state)
+    if not state.cluster.reachable:
+        raise typer.Exit(1)
+
+
+@app.command()
+def promote(
+    from_env: Annotated[
+        str, typer.Argument(metavar="FROM", help="Source environment, e.g. staging; '-' for a new build.")
+    ],
+    to_env: Annotated[
+        str, typer.Argument(metavar="TO", help="Target environment: the next one, e.g. canary.")
+    ],
+    version: Annotated[
+        str | None, typer.Option("--version", help="Model version (default: the one FROM runs).")
+    ] = None,
+    image_tag: Annotated[
+        str | None, typer.Option("--image-tag", help="Image tag (default: the one FROM runs).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote even if FROM has not run the version healthy.")
+    ] = False,
+    inventory: InventoryOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Promote a version from one environment to the next (staging -> canary -> production).
+
+    A new build enters the first environment with FROM '-': promote - staging --version 4 --image-tag v4.
+    """
+    source = None if from_env == "-" else from_env
+    platform = _guard(lambda: _platform(inventory, kubeconfig))
+    result = _execute(
+        lambda cb: platform.promote(source, to_env, version, image_tag=image_tag, force=force, on_event=cb),
+        as_json=as_json,
+        title=f"promote {from_env} -> {to_env}",
+    )
+    _finish(result, as_json=as_json)
+
+
+@app.command()
+def rollback(
+    env: Annotated[str, typer.Argument(help="Environment to roll back to its previous version.")],
+    inventory: InventoryOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Return an environment to the version it ran before its last promotion."""
+    platform = _guard(lambda: _platform(inventory, kubeconfig))
+    result = _execute(
+        lambda cb: platform.rollback(env, on_event=cb), as_json=as_json, title=f"rollback {env}"
+    )
+    _finish(result, as_json=as_json)
+
+
+@app.command()
+def train(
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Workflow parameter NAME=VALUE (repeatable).")
+    ] = None,
+    timeout: Annotated[
+        int | None, typer.Option("--timeout", help="Seconds to wait for the workflow.")
+    ] = None,
+    inventory: InventoryOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the train-model workflow (train, evaluate, register in MLflow) and wait for it."""
+    parameters = _pairs(param, "--param")
+    platform = _guard(lambda: _platform(inventory, kubeconfig))
+    result = _execute(
+        lambda cb: platform.train(parameters, timeout=timeout, on_event=cb), as_json=as_json, title="train"
+    )
+    _finish(result, as_json=as_json)
+
+
+@app.command()
+def kubeconfig(
+    export: Annotated[bool, typer.Option("--export", help="Print `export KUBECONFIG=...` for eval.")] = False,
+    inventory: InventoryOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the path of the target's admin kubeconfig (or an export line)."""
+    import shlex
+
+    platform = _guard(lambda: _platform(inventory, kubeconfig))
+    path = _guard(platform.kubeconfig)
+    if as_json:
+        _print_json({"kubeconfig": str(path)})
+    elif export:
+        typer.echo(f"export KUBECONFIG={shlex.quote(str(path))}")
+    else:
+        typer.echo(str(path))
+
+
+@app.command()
+def credentials(
+    app_name: Annotated[
+        str,
+        typer.Argument(
+            metavar="APP",
+            help="The app whose generated credential to print, e.g. minio, postgresql, grafana.",
+        ),
+    ],
+    inventory: InventoryOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the generated credential of one app (values are shown only by this command)."""
+    platform = _guard(lambda: _platform(inventory, kubeconfig))
+    values = _guard(lambda: platform.credentials(app_name))
+    if as_json:
+        _print_json({"app": app_name, "values": values})
+    else:
+        for key, value in values.items():
+            typer.echo(f"{key}={value}")
+
+
+def main() -> None:
+    """Console-script entry point (pyproject: mlopsctl = "mlops_platform.cli:main")."""
+    app(prog_name="mlopsctl")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+"""A typed facade over `ansible_runner.run_async`: events in, a RunResult out.
+
+`run_playbook` starts ansible-playbook through ansible-runner, feeds every event to
+a `RunTracker` (per-stage accounting, failures, changes) and to the caller's
+callback, stops the run cleanly on cancel or Ctrl-C, and writes the result next
+to the run's artifacts (artifacts/runs/<timestamp>/result.json).
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import EXIT_BAD_INPUT, EXIT_RUN_FAILED, MlopsError
+from .results import Change, Failure, RunResult, StageResult
+from .stages import stage_of_play
+
+#: Longest failure message kept in a result (the full text is in the run's artifacts).
+MESSAGE_LIMIT = 2000
+
+
+@dataclass
+class RunEvent:
+    """One event of a run, as the caller's callback sees it."""
+
+    event: str  # ansible-runner event name: playbook_on_task_start, runner_on_ok, ...
+    stage: str
+    play: str = ""
+    task: str = ""
+    host: str = ""
+    changed: bool = False
+    failed: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+EventCallback = Callable[[RunEvent], None]
+CancelCheck = Callable[[], bool]
+
+
+def _message(res: dict[str, Any]) -> str:
+    parts = []
+    for key in ("msg", "reason", "stderr", "module_stderr", "exception"):
+        value = res.get(key)
+        if value and str(value).strip() and str(value) not in parts:
+            parts.append(str(value).strip())
+    if not parts and res.get("results"):  # a loop: report its failing items
+        for item in res["results"]:
+            if isinstance(item, dict) and item.get("failed"):
+                parts.append(f"item {item.get('item')!r}: {_message(item)}")
+    text = "\n".join(parts) or json.dumps(res, default=str)[:MESSAGE_LIMIT]
+    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + " …"
+
+
+def _as_text(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return value.splitlines(keepends=True)
+    return (json.dumps(value, indent=2, sort_keys=True, default=str) + "\n").splitlines(keepends=True)
+
+
+def render_diff(diff: Any) -> str:
+    """A module's `diff` (dict, list of dicts, `prepared` text) as unified diff text."""
+    if not diff:
+        return ""
+    if isinstance(diff, list):
+        return "".join(render_diff(d) for d in diff)
+    if not isinstance(diff, dict):
+        return str(diff)
+    if diff.get("prepared"):
+        return str(diff["prepared"]).rstrip("\n") + "\n"
+    before, after = _as_text(diff.get("before")), _as_text(diff.get("after"))
+    if before == after:
+        return ""
+    return "".join(
+        difflib.unified_diff(
+            before,
+            after,
+            fromfile=str(diff.get("before_header", "before")),
+            tofile=str(diff.get("after_header", "after")),
+        )
+    )
+
+
+class RunTracker:
+    """Turns ansible-runner events into per-stage accounting, failures and changes.
+
+    Kept free of ansible-runner so that it can be fed recorded events.
+    """
+
+    def __init__(self, default_stage: str, clock: Callable[[], float] = time.monotonic):
+        self.default_stage = default_stage
+        self.clock = clock
+        self.stages: dict[str, StageResult] = {}
+        self.failures: list[Failure] = []
+        self.changes: list[Change] = []
+        self.current: str | None = None
+        self._since: float | None = None
+        self._started = clock()
+        self._stats: dict[str, Any] | None = None
+
+    def _enter(self, stage: str) -> StageResult:
+        now = self.clock()
+        if self.current != stage:
+            if self.current is not None and self._since is not None:
+                self.stages[self.current].duration += now - self._since
+            self.current, self._since = stage, now
+        return self.stages.setdefault(stage, StageResult(stage))
+
+    def feed(self, event: dict[str, Any]) -> RunEvent | None:
+        kind = event.get("event", "")
+        data = event.get("event_data") or {}
+        if kind == "playbook_on_stats":
+            self._stats = data
+            return RunEvent(kind, self.current or self.default_stage, data=data)
+        play = data.get("play") or data.get("name") or ""
+        if "play_uuid" not in data and not play:
+            return None  # playbook_on_start and output before the first play
+        # A play not named after a stage belongs to the stage before it (helper plays
+        # such as "Kubespray preflight" inside cluster.yml), or to the playbook's default.
+        stage_name = stage_of_play(play, self.current or self.default_stage) or self.default_stage
+        stage = self._enter(stage_name)
+        task = data.get("task") or ""
+        host = data.get("host") or ""
+        res = data.get("res") if isinstance(data.get("res"), dict) else {}
+        changed = failed = False
+        if kind in ("playbook_on_task_start", "playbook_on_handler_task_start"):
+            stage.tasks += 1
+        elif kind == "runner_on_ok":
+            changed = bool(res.get("changed"))
+            stage.ok += 1
+            if changed:
+                stage.changed += 1
+                self.changes.append(Change(stage_name, host, task, render_diff(res.get("diff"))))
+        elif kind == "runner_on_failed":
+            if data.get("ignore_errors"):
+                stage.ok += 1
+            else:
+                failed = True
+                stage.failed += 1
+                self.failures.append(Failure(stage_name, host, task, _message(res)))
+        elif kind == "runner_on_unreachable":
+            failed = True
+            stage.unreachable += 1
+            self.failures.append(Failure(stage_name, host, task, "unreachable: " + _message(res)))
+        elif kind == "runner_on_skipped":
+            stage.skipped += 1
+        return RunEvent(kind, stage_name, play, task, host, changed, failed, data)
+
+    def finish(self, status: str, rc: int, *, playbook: str, artifacts: str, check: bool) -> RunResult:
+        now = self.clock()
+        if self.current is not None and self._since is not None:
+            self.stages[self.current].duration += now - self._since
+            self._since = now
+        interrupted = None
+        if status in ("canceled", "timeout") and self.current is not None:
+            interrupted = self.current
+            self.stages[self.current].interrupted = True
+        elif status != "successful" and not self.failures:
+            where = self.current or self.default_stage
+            self.failures.append(
+                Failure(
+                    where, "localhost", "", f"ansible-playbook exited with rc={rc}; see {artifacts}/stdout"
+                )
+            )
+        return RunResult(
+            playbook=playbook,
+            status=status,
+            rc=rc,
+            artifacts=artifacts,
+            check=check,
+            duration=now - self._started,
+            stages=list(self.stages.values()),
+            failures=self.failures,
+            changes=self.changes,
+            interrupted_stage=interrupted,
+        )
+
+
+def new_run_dir(root: Path) -> Path:
+    """artifacts/runs/<UTC timestamp>/, unique even for runs started in the same second."""
+    runs = root / "artifacts" / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    for n in range(1000):
+        path = runs / (stamp if n == 0 else f"{stamp}-{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise MlopsError(f"cannot create a run directory under {runs}", exit_code=EXIT_RUN_FAILED)
+
+
+def _environment(root: Path, env: dict[str, str] | None) -> dict[str, str]:
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    envvars = {
+        "ANSIBLE_CONFIG": os.environ.get("ANSIBLE_CONFIG", str(root / "ansible.cfg")),
+        # The same interpreter's ansible-playbook, whichever PATH the caller has.
+        "PATH": path if bin_dir in path.split(os.pathsep) else f"{bin_dir}{os.pathsep}{path}",
+    }
+    envvars.update(env or {})
+    return envvars
+
+
+def run_playbook(
+    root: Path,
+    playbook: Path,
+    inventory: Path,
+    *,
+    extra_vars: dict[str, Any] | None = None,
+    check: bool = False,
+    diff: bool = False,
+    limit: str | None = None,
+    env: dict[str, str] | None = None,
+    default_stage: str | None = None,
+    on_event: EventCallback | None = None,
+    cancel: CancelCheck | threading.Event | None = None,
+    verbosity: int = 0,
+) -> RunResult:
+    """Run one playbook through ansible-runner and return what it did.
+
+    `on_event` sees every event as a RunEvent (exceptions in it are not swallowed
+    silently: the run is stopped and the error re-raised). `cancel` (a callable or
+    a threading.Event) stops the run; so does Ctrl-C. Either way the result has
+    status "canceled" and names the stage that was interrupted.
+    """
+    import ansible_runner
+
+    if not playbook.is_file():
+        raise MlopsError(f"playbook {playbook} does not exist", exit_code=EXIT_BAD_INPUT)
+    if not inventory.exists():
+        raise MlopsError(
+            f"inventory {inventory} does not exist: pass --inventory inventory/<target>",
+            exit_code=EXIT_BAD_INPUT,
+        )
+    run_dir = new_run_dir(root)
+    tracker = RunTracker(default_stage or playbook.stem)
+    interrupted = threading.Event()
+    finished = threading.Event()
+    callback_error: list[BaseException] = []
+
+    def handle(event: dict[str, Any]) -> bool:
+        try:
+            run_event = tracker.feed(event)
+            if run_event is not None and on_event is not None:
+                on_event(run_event)
+        except Exception as e:  # stop the run and report the callback's error afterwards
+            callback_error.append(e)
+            interrupted.set()
+        return True  # keep the event in artifacts/runs/<ts>/job_events
+
+    def should_cancel() -> bool:
+        if interrupted.is_set():
+            return True
+        if cancel is None:
+            return False
+        return cancel.is_set() if isinstance(cancel, threading.Event) else bool(cancel())
+
+    cmdline = []
+    if check:
+        cmdline.append("--check")
+    if diff:
+        cmdline.append("--diff")
+    thread, runner = ansible_runner.run_async(
+        private_data_dir=str(run_dir),
+        artifact_dir=str(run_dir.parent),
+        ident=run_dir.name,
+        project_dir=str(root),
+        playbook=str(playbook),
+        inventory=str(inventory),
+        extravars=extra_vars or None,
+        cmdline=" ".join(cmdline) or None,
+        limit=limit,
+        verbosity=verbosity or None,
+        envvars=_environment(root, env),
+        event_handler=handle,
+        cancel_callback=should_cancel,
+        finished_callback=lambda _runner: finished.set(),
+        # Facts are cached where ansible.cfg says, as with a plain ansible-playbook run.
+        fact_cache_type="ansible.cfg",
+        settings={"pexpect_timeout": 0.2, "suppress_ansible_output": True},
+        quiet=True,
+        suppress_env_files=True,
+    )
+    # Wait on an Event, not Thread.join: a KeyboardInterrupt inside join() can leave the
+    # thread looking finished while ansible-playbook still runs (CPython gh-90882).
+    # Ctrl-C sets `interrupted`; the runner then kills ansible-playbook's process group.
+    while True:
+        try:
+            while thread.is_alive():
+                finished.wait(0.2)
+            break
+        except KeyboardInterrupt:
+            interrupted.set()
+    thread.join()
+    status = runner.status or "failed"
+    if interrupted.is_set() or runner.canceled:
+        status = "canceled"
+    result = tracker.finish(
+        status,
+        runner.rc if runner.rc is not None else -1,
+        playbook=str(playbook.relative_to(root) if playbook.is_relative_to(root) else playbook),
+        artifacts=str(run_dir),
+        check=check,
+    )
+    (run_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
+    if callback_error:
+        raise callback_error[0]
+    return result

@@ -1,0 +1,347 @@
+"""Read the live state of the platform; nothing here changes anything.
+
+The Kubernetes side is read through the `kubernetes` Python client with the
+target's admin kubeconfig; the cloud side from `terraform output -json` when
+the target has a Terraform state. Generated credentials are listed by Secret
+name and key names; their values are read only by `read_credentials`, for one
+app, when the operator asks.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import EXIT_BAD_INPUT, EXIT_RUN_FAILED, MlopsError
+from .results import (
+    ApplicationStatus,
+    ClusterInfo,
+    CredentialInfo,
+    EnvironmentStatus,
+    Status,
+    WorkflowTemplateInfo,
+)
+
+if TYPE_CHECKING:
+    from .api import Platform
+
+ARGO_GROUP, ARGO_VERSION = "argoproj.io", "v1alpha1"
+#: Inventory variables status() reads (missing ones fall back to the defaults below).
+STATUS_VARS = [
+    "mlops_target",
+    "mlops_kubeconfig",
+    "mlops_cluster_name",
+    "mlops_argocd_namespace",
+    "argocd_namespace",
+    "environments_list",
+    "environments_argocd_namespace",
+    "environments_name_prefix",
+    "mlops_terraform_dir",
+]
+DEFAULT_ARGOCD_NAMESPACE = "argocd"
+DEFAULT_ENVIRONMENTS = ["staging", "canary", "production"]
+#: The label on environment Applications naming their environment.
+ENVIRONMENT_LABEL = "mlops.platform/environment"
+#: generated_secret labels its Secrets managed-by mlops-platform; ArgoCD repository
+#: Secrets (argocd_repository) carry the same label and are not credentials of an app.
+CREDENTIAL_SELECTOR = "app.kubernetes.io/managed-by=mlops-platform,!argocd.argoproj.io/secret-type"
+#: The labels naming the app of a generated Secret, first found wins; without them the
+#: Secret's name less a suffix (minio-credentials -> minio, grafana-admin -> grafana).
+APP_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance")
+SECRET_SUFFIXES = ("-admin-credentials", "-credentials", "-admin", "-secret", "-auth")
+#: The promotion history ConfigMap (plugins/module_utils/promotion/history.py).
+HISTORY_CONFIGMAP = "mlops-promotion-history"
+HISTORY_KEY = "history.json"
+#: Environment Applications are named after their environment (environment_promote's default).
+APPLICATION_FORMAT = "model-service-{environment}"
+#: The Helm values a promotion moves (plugins/module_utils/promotion/application.py).
+VERSION_PARAM, IMAGE_PARAM = "model.version", "image.tag"
+REQUEST_TIMEOUT = 10
+
+
+def _api_client(kubeconfig: Path):
+    from kubernetes import config
+
+    try:
+        return config.new_client_from_config(config_file=str(kubeconfig))
+    except Exception as e:  # the loader raises ConfigException and yaml/OS errors
+        raise MlopsError(f"cannot load kubeconfig {kubeconfig}: {e}", exit_code=EXIT_BAD_INPUT) from e
+
+
+def app_of(secret) -> str:
+    """The app a generated Secret belongs to: its app.kubernetes.io labels, else its namespace."""
+    labels = secret.metadata.labels or {}
+    label = next((labels[k] for k in APP_LABELS if labels.get(k)), None)
+    if label:
+        return str(label)
+    name = secret.metadata.name
+    stripped = (name[: -len(sfx)] for sfx in SECRET_SUFFIXES if name.endswith(sfx) and len(name) > len(sfx))
+    return next(stripped, name)
+
+
+def _generated_secrets(core) -> list:
+    return core.list_secret_for_all_namespaces(
+        label_selector=CREDENTIAL_SELECTOR, _request_timeout=REQUEST_TIMEOUT
+    ).items
+
+
+def _list(custom, plural: str, namespace: str | None = None, selector: str | None = None) -> list[dict]:
+    """Objects of an Argo CRD kind; [] when the CRD is not installed yet."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        if namespace:
+            out = custom.list_namespaced_custom_object(
+                ARGO_GROUP,
+                ARGO_VERSION,
+                namespace,
+                plural,
+                label_selector=selector or "",
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+        else:
+            out = custom.list_cluster_custom_object(
+                ARGO_GROUP,
+                ARGO_VERSION,
+                plural,
+                label_selector=selector or "",
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+    except ApiException as e:
+        if e.status == 404:
+            return []
+        raise MlopsError(
+            f"cannot list {plural}.{ARGO_GROUP}: HTTP {e.status} {e.reason}", exit_code=EXIT_RUN_FAILED
+        ) from e
+    return sorted(
+        out.get("items", []), key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"])
+    )
+
+
+def _application(obj: dict) -> ApplicationStatus:
+    meta, spec, st = obj.get("metadata", {}), obj.get("spec", {}), obj.get("status", {}) or {}
+    dest = spec.get("destination", {}) or {}
+    return ApplicationStatus(
+        name=meta.get("name", ""),
+        namespace=meta.get("namespace", ""),
+        project=spec.get("project", ""),
+        destination=dest.get("namespace", "") or dest.get("name", "") or dest.get("server", ""),
+        sync=(st.get("sync") or {}).get("status", "") or "Unknown",
+        health=(st.get("health") or {}).get("status", "") or "Unknown",
+        revision=(st.get("sync") or {}).get("revision", "") or "",
+    )
+
+
+def _values_get(values: Any, dotted: str) -> str | None:
+    for part in dotted.split("."):
+        if not isinstance(values, dict) or part not in values:
+            return None
+        values = values[part]
+    return None if values is None else str(values)
+
+
+def deployed(obj: dict) -> tuple[str, str]:
+    """(model version, image tag) an environment Application renders: the Helm parameters a
+    promotion sets win over the valuesObject the environments role declares."""
+    helm = (((obj.get("spec") or {}).get("source") or {}).get("helm")) or {}
+    params = {p.get("name"): p.get("value") for p in helm.get("parameters") or [] if isinstance(p, dict)}
+    values = helm.get("valuesObject") or {}
+    version = params.get(VERSION_PARAM, _values_get(values, VERSION_PARAM))
+    image = params.get(IMAGE_PARAM, _values_get(values, IMAGE_PARAM))
+    return ("" if version is None else str(version)), ("" if image is None else str(image))
+
+
+def _history(core, namespace: str) -> list[dict]:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        cm = core.read_namespaced_config_map(HISTORY_CONFIGMAP, namespace, _request_timeout=REQUEST_TIMEOUT)
+    except ApiException as e:
+        if e.status == 404:
+            return []
+        raise
+    try:
+        records = json.loads((cm.data or {}).get(HISTORY_KEY, "[]"))
+    except ValueError:
+        return []
+    return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+
+
+def environment_of(obj: dict, names: list[str], app_format: str = APPLICATION_FORMAT) -> str | None:
+    """The environment an Application deploys: its environment label, or its name per app_format."""
+    meta = obj.get("metadata") or {}
+    label = (meta.get("labels") or {}).get(ENVIRONMENT_LABEL)
+    if label:
+        return str(label)
+    return next((env for env in names if meta.get("name") == app_format.format(environment=env)), None)
+
+
+def _environments(
+    apps: list[dict], names: list[str], history: list[dict], app_format: str = APPLICATION_FORMAT
+) -> list[EnvironmentStatus]:
+    by_env: dict[str, dict] = {}
+    for obj in apps:
+        env = environment_of(obj, names, app_format)
+        if env:
+            by_env.setdefault(env, obj)
+    ordered = list(names) + sorted(set(by_env) - set(names))
+    out = []
+    for env in ordered:
+        obj = by_env.get(env)
+        last = next((r for r in reversed(history) if r.get("to") == env), None)
+        if obj is None:
+            out.append(EnvironmentStatus(name=env, application="", last_promotion=last))
+            continue
+        app = _application(obj)
+        version, image = deployed(obj)
+        out.append(
+            EnvironmentStatus(
+                name=env,
+                application=app.name,
+                namespace=app.destination,
+                version=version,
+                image=image,
+                sync=app.sync,
+                health=app.health,
+                last_promotion=last,
+            )
+        )
+    return out
+
+
+def _terraform_outputs(root: Path, terraform_dir: str | None) -> dict[str, Any] | None:
+    """`terraform output -json` of the infra stage's state, flattened to values; None without a state."""
+    tf_dir = Path(terraform_dir) if terraform_dir else root / "terraform"
+    if not tf_dir.is_absolute():
+        tf_dir = root / tf_dir
+    if not (tf_dir / "terraform.tfstate").is_file() and not (tf_dir / ".terraform").is_dir():
+        return None
+    binary = shutil.which("terraform")
+    if not binary:
+        return {"error": "terraform is not installed: run `make deps`"}
+    proc = subprocess.run(  # noqa: S603 - read-only command on our own module
+        [binary, f"-chdir={tf_dir}", "output", "-json", "-no-color"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if proc.returncode != 0:
+        return {
+            "error": proc.stderr.strip().splitlines()[-1]
+            if proc.stderr.strip()
+            else "terraform output failed"
+        }
+    outputs = json.loads(proc.stdout or "{}")
+    return {name: out.get("value") for name, out in outputs.items() if not out.get("sensitive")}
+
+
+def read_status(platform: Platform) -> Status:
+    values = platform.vars(STATUS_VARS)
+    target = str(values.get("mlops_target", ""))
+    status = Status(target=target, inventory=str(platform.inventory), cluster=ClusterInfo(reachable=False))
+    if target != "local":
+        status.infra = _terraform_outputs(platform.root, values.get("mlops_terraform_dir"))
+        if status.infra is None:
+            status.notes.append("no Terraform state yet: the infra stage has not run")
+    try:
+        kubeconfig = platform.kubeconfig()
+    except MlopsError as e:
+        status.cluster.error = str(e)
+        return status
+    status.cluster.kubeconfig = str(kubeconfig)
+
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    api = _api_client(kubeconfig)
+    status.cluster.server = api.configuration.host
+    try:
+        info = client.VersionApi(api).get_code(_request_timeout=REQUEST_TIMEOUT)
+    except (ApiException, HTTPError, OSError) as e:
+        status.cluster.error = f"{status.cluster.server} does not answer: {getattr(e, 'reason', e)}"
+        return status
+    status.cluster.reachable, status.cluster.version = True, info.git_version
+
+    argocd_ns = str(
+        values.get("mlops_argocd_namespace") or values.get("argocd_namespace") or DEFAULT_ARGOCD_NAMESPACE
+    )
+    env_names = [
+        e if isinstance(e, str) else str(e.get("name"))
+        for e in values.get("environments_list") or DEFAULT_ENVIRONMENTS
+    ]
+    env_ns = str(values.get("environments_argocd_namespace") or argocd_ns)
+    app_format = str(values.get("environments_name_prefix") or "model-service") + "-{environment}"
+    custom, core = client.CustomObjectsApi(api), client.CoreV1Api(api)
+    try:
+        apps = _list(custom, "applications", argocd_ns)
+        if env_ns != argocd_ns:
+            apps += _list(custom, "applications", env_ns)
+        env_apps = [a for a in apps if environment_of(a, env_names, app_format)]
+        status.applications = [_application(a) for a in apps if a not in env_apps]
+        status.environments = _environments(env_apps, env_names, _history(core, env_ns), app_format)
+        status.workflow_templates = [
+            WorkflowTemplateInfo(o["metadata"]["name"], o["metadata"].get("namespace", ""))
+            for o in _list(custom, "workflowtemplates")
+        ]
+        secrets = _generated_secrets(core)
+    except ApiException as e:
+        raise MlopsError(
+            f"reading the cluster failed: HTTP {e.status} {e.reason}", exit_code=EXIT_RUN_FAILED
+        ) from e
+    except (HTTPError, OSError) as e:
+        raise MlopsError(f"{status.cluster.server} stopped answering: {e}", exit_code=EXIT_RUN_FAILED) from e
+    status.credentials = sorted(
+        (
+            CredentialInfo(
+                app=app_of(s),
+                secret=s.metadata.name,
+                namespace=s.metadata.namespace,
+                keys=sorted((s.data or {}).keys()),
+            )
+            for s in secrets
+        ),
+        key=lambda c: (c.app, c.namespace, c.secret),
+    )
+    if not apps:
+        status.notes.append(f"no ArgoCD Applications in namespace {argocd_ns}: run `mlopsctl up`")
+    elif target == "local" and all(a.get("status") is None for a in apps):
+        status.notes.append(
+            "local rehearsal target: no ArgoCD controller or pods run here, so the Applications are "
+            "declared but never synced (sync/health Unknown); a real cluster shows them Synced/Healthy"
+        )
+    return status
+
+
+def read_credentials(platform: Platform, app: str) -> dict[str, str]:
+    """The decoded values of the Secret(s) generated for `app`; an unknown app lists the known ones."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    api = _api_client(platform.kubeconfig())
+    core = client.CoreV1Api(api)
+    try:
+        secrets = _generated_secrets(core)
+    except ApiException as e:
+        raise MlopsError(f"cannot list Secrets: HTTP {e.status} {e.reason}", exit_code=EXIT_RUN_FAILED) from e
+    except (HTTPError, OSError) as e:
+        raise MlopsError(f"{api.configuration.host} does not answer: {e}", exit_code=EXIT_RUN_FAILED) from e
+    mine = [s for s in secrets if app in (app_of(s), s.metadata.name)]
+    if not mine:
+        known = sorted({app_of(s) for s in secrets})
+        raise MlopsError(
+            f"no generated credentials for app {app!r}; apps with credentials: "
+            f"{', '.join(known) or 'none (run mlopsctl up)'}"
+        )
+    values: dict[str, str] = {}
+    for secret in mine:
+        prefix = f"{secret.metadata.name}." if len(mine) > 1 else ""
+        for key, raw in sorted((secret.data or {}).items()):
+            values[prefix + key] = base64.b64decode(raw).decode(errors="replace")
+    return values

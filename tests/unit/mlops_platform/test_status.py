@@ -1,0 +1,97 @@
+"""The pure parts of status(): Applications, environments and their versions."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlops_platform.status import _application, _environments, deployed, environment_of
+
+
+def app(name, labels=None, helm=None, sync=None, health=None, dest="minio"):
+    obj = {
+        "metadata": {"name": name, "namespace": "argocd", "labels": labels or {}},
+        "spec": {"project": "platform", "destination": {"namespace": dest}, "source": {"helm": helm or {}}},
+    }
+    if sync:
+        obj["status"] = {"sync": {"status": sync, "revision": "abc"}, "health": {"status": health}}
+    return obj
+
+
+def test_application_without_status_reads_unknown():
+    a = _application(app("minio"))
+    assert (a.name, a.project, a.destination, a.sync, a.health) == (
+        "minio",
+        "platform",
+        "minio",
+        "Unknown",
+        "Unknown",
+    )
+    b = _application(app("mlflow", sync="Synced", health="Healthy"))
+    assert (b.sync, b.health, b.revision) == ("Synced", "Healthy", "abc")
+
+
+@pytest.mark.parametrize(
+    ("helm", "expected"),
+    [
+        ({}, ("", "")),
+        ({"valuesObject": {"model": {"version": 2}, "image": {"tag": "v2"}}}, ("2", "v2")),
+        (
+            {
+                "valuesObject": {"model": {"version": 2}, "image": {"tag": "v2"}},
+                "parameters": [{"name": "model.version", "value": "3"}, {"name": "image.tag", "value": "v3"}],
+            },
+            ("3", "v3"),
+        ),
+    ],
+)
+def test_deployed_version_parameters_win(helm, expected):
+    assert deployed(app("model-service-staging", helm=helm)) == expected
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        (app("model-service-canary"), "canary"),
+        (app("anything", labels={"mlops.platform/environment": "production"}), "production"),
+        (app("minio"), None),
+        (app("model-service-qa"), None),
+    ],
+)
+def test_environment_of(obj, expected):
+    assert environment_of(obj, ["staging", "canary", "production"]) == expected
+
+
+def test_environments_in_order_with_their_last_promotion():
+    apps = [app("model-service-canary", helm={"valuesObject": {"model": {"version": 1}}}, dest="canary")]
+    history = [
+        {"to": "canary", "from": "staging", "version": "1", "result": "succeeded", "time": "t1"},
+        {"to": "canary", "from": "staging", "version": "2", "result": "rolled-back", "time": "t2"},
+    ]
+    envs = _environments(apps, ["staging", "canary", "production"], history)
+    assert [e.name for e in envs] == ["staging", "canary", "production"]
+    assert envs[0].application == "" and envs[0].last_promotion is None
+    assert (envs[1].application, envs[1].namespace, envs[1].version) == (
+        "model-service-canary",
+        "canary",
+        "1",
+    )
+    assert envs[1].last_promotion["time"] == "t2"
+
+
+@pytest.mark.parametrize(
+    ("name", "labels", "expected"),
+    [
+        ("minio-credentials", {}, "minio"),
+        ("grafana-admin", {}, "grafana"),
+        ("label-studio-admin", {}, "label-studio"),
+        ("postgresql-credentials", {"app.kubernetes.io/name": "postgres"}, "postgres"),
+        ("standalone", None, "standalone"),
+    ],
+)
+def test_app_of_a_generated_secret(name, labels, expected):
+    from types import SimpleNamespace
+
+    from mlops_platform.status import app_of
+
+    secret = SimpleNamespace(metadata=SimpleNamespace(name=name, namespace="platform", labels=labels))
+    assert app_of(secret) == expected
