@@ -245,6 +245,25 @@ class Promoter:
             ) from e
 
     # -- operations ------------------------------------------------------------------
+    def _diff(self, environment: str, before: tuple, after: tuple[str, str]) -> dict:
+        """What a user sees change: (version, image, alias) before, (version, image) after."""
+        old_version, old_image, old_alias = before
+        version, image = after
+        return {
+            "before": {
+                "environment": environment,
+                "version": old_version,
+                "image": old_image,
+                "alias": old_alias,
+            },
+            "after": {
+                "environment": environment,
+                "version": version,
+                "image": image,
+                "alias": version if self.s.update_alias else None,
+            },
+        }
+
     def history(self, environment: str | None = None) -> Outcome:
         if environment is not None:
             check_known(environment, self.s.environments, "")
@@ -332,20 +351,7 @@ class Promoter:
         deploy = (prev_version, prev_image) != (version, image)
         alias_now, alias_move = self.alias_state(target, version)
         out.alias_previous_version = alias_now
-        out.diff = {
-            "before": {
-                "environment": target,
-                "version": prev_version,
-                "image": prev_image,
-                "alias": alias_now,
-            },
-            "after": {
-                "environment": target,
-                "version": version,
-                "image": image,
-                "alias": version if self.s.update_alias else None,
-            },
-        }
+        out.diff = self._diff(target, (prev_version, prev_image, alias_now), (version, image))
         out.deploy_changed, out.alias_changed = deploy, alias_move
         out.changed = deploy or alias_move
         if not out.changed:
@@ -471,20 +477,7 @@ class Promoter:
         deploy = kind == "rollback"
         alias_now, alias_move = self.alias_state(environment, version)
         out.alias_previous_version = alias_now
-        out.diff = {
-            "before": {
-                "environment": environment,
-                "version": cur_version,
-                "image": cur_image,
-                "alias": alias_now,
-            },
-            "after": {
-                "environment": environment,
-                "version": version,
-                "image": image,
-                "alias": version if self.s.update_alias else None,
-            },
-        }
+        out.diff = self._diff(environment, (cur_version, cur_image, alias_now), (version, image))
         out.deploy_changed, out.alias_changed = deploy, alias_move
         out.changed = deploy or alias_move
         out.history = records
