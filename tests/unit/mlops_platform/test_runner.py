@@ -170,15 +170,21 @@ def test_cancel_stops_the_run_and_names_the_stage(checkout, how):
                 stop.set()
 
     cancel = {"event": stop, "callable": stop.is_set, "ctrl-c": None}[how]
+    # A process started in the background by a non-interactive shell (as CI may be)
+    # inherits SIGINT ignored: give it Python's own Ctrl-C handler, as a terminal has.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.monotonic()
-    result = run_playbook(
-        checkout,
-        checkout / "site.yml",
-        checkout / "inventory" / "local",
-        extra_vars={"pause_seconds": 60},
-        on_event=on_event,
-        cancel=cancel,
-    )
+    try:
+        result = run_playbook(
+            checkout,
+            checkout / "site.yml",
+            checkout / "inventory" / "local",
+            extra_vars={"pause_seconds": 60},
+            on_event=on_event,
+            cancel=cancel,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 30
     assert result.status == "canceled" and not result.ok
     assert result.interrupted_stage == "workflows"
