@@ -93,7 +93,9 @@ class Exit(Exception):
 
 def run_module(name, args, monkeypatch):
     monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", lambda self, **kw: (dummy for dummy in ()).throw(Exit(kw)))
+    monkeypatch.setattr(
+        basic.AnsibleModule, "exit_json", lambda self, **kw: (dummy for dummy in ()).throw(Exit(kw))
+    )
 
     def fail(self, msg, **kw):
         raise Exit({"failed": True, "msg": msg, **kw})
