@@ -48,17 +48,20 @@ def write_state(path: Path, outputs: dict) -> Path:
     return path
 
 
-def ansible_inventory(config: Path) -> dict:
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-    proc = subprocess.run(
+def run_ansible_inventory(config: Path, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [ANSIBLE_INVENTORY, "-i", str(config), "--list"],
         capture_output=True,
         text=True,
-        env=env,
+        env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), **env),
         cwd=ROOT,
         timeout=120,
         check=False,
     )
+
+
+def ansible_inventory(config: Path) -> dict:
+    proc = run_ansible_inventory(config)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -169,16 +172,7 @@ def test_plugin_warns_once_before_anything_is_applied(tmp_path):
     write_state(tmp_path / "terraform.tfstate", {})
     config = tmp_path / "terraform.yml"
     config.write_text("plugin: mlops.platform.terraform\nstate_file: terraform.tfstate\n")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-    proc = subprocess.run(
-        [ANSIBLE_INVENTORY, "-i", str(config), "--list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    proc = run_ansible_inventory(config)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["_meta"]["hostvars"] == {}
     assert "no Terraform outputs yet" in " ".join(proc.stderr.split())
@@ -189,15 +183,6 @@ def test_plugin_reports_outputs_without_inventory(tmp_path):
     write_state(tmp_path / "terraform.tfstate", {"floating_ip": "203.0.113.50"})
     config = tmp_path / "terraform.yml"
     config.write_text("plugin: mlops.platform.terraform\nstate_file: terraform.tfstate\n")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_INVENTORY_UNPARSED_FAILED="true")
-    proc = subprocess.run(
-        [ANSIBLE_INVENTORY, "-i", str(config), "--list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    proc = run_ansible_inventory(config, ANSIBLE_INVENTORY_UNPARSED_FAILED="true")
     assert proc.returncode != 0
     assert "has the infra stage been applied" in " ".join(proc.stderr.split())
