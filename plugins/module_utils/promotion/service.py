@@ -380,9 +380,9 @@ class Promoter:
 
     def _deploy(self, tgt_app, operation, source, target, version, image, prev_version, prev_image):
         prev_params = appl.parameters_of(tgt_app)
-        self.patch_app(target, appl.deploy_patch(tgt_app, appl.with_version(prev_params, version, image)))
-        if not self.s.wait:
-            rec = hist.record(
+
+        def record(result: str, message: str = "") -> dict:
+            return hist.record(
                 operation=operation,
                 source=source,
                 target=target,
@@ -390,22 +390,17 @@ class Promoter:
                 image=image,
                 previous_version=prev_version,
                 previous_image=prev_image,
-                result="requested",
-                message="not waited for (wait: false)",
+                result=result,
+                message=message,
             )
+
+        self.patch_app(target, appl.deploy_patch(tgt_app, appl.with_version(prev_params, version, image)))
+        if not self.s.wait:
+            rec = record("requested", "not waited for (wait: false)")
             return rec, self.write_history(rec)
         state, app = self.wait_for(target, version, image)
         if state == "healthy":
-            rec = hist.record(
-                operation=operation,
-                source=source,
-                target=target,
-                version=version,
-                image=image,
-                previous_version=prev_version,
-                previous_image=prev_image,
-                result="succeeded",
-            )
+            rec = record("succeeded")
             return rec, self.write_history(rec)
         what = (
             f"did not become Synced and Healthy within {self.s.wait_timeout:g}s"
@@ -427,18 +422,7 @@ class Promoter:
                 f"the rollback to version {prev_version} (image {prev_image}) did not become healthy either: "
                 f"{appl.failure_detail(back_app)}; {target} needs attention"
             )
-        rec = hist.record(
-            operation=operation,
-            source=source,
-            target=target,
-            version=version,
-            image=image,
-            previous_version=prev_version,
-            previous_image=prev_image,
-            result=result,
-            message=f"{detail}; {tail}",
-        )
-        self.write_history(rec)
+        self.write_history(record(result, f"{detail}; {tail}"))
         raise PromotionError(
             f"{operation} of version {version} to {target} failed: {detail}. {tail}. "
             f"Recorded in {self.history_ref}."
