@@ -36,7 +36,7 @@ STATUS_VARS = [
     "mlops_kubeconfig",
     "mlops_cluster_name",
     "mlops_argocd_namespace",
-    "argocd_namespace",
+    "gitops_namespace",
     "environments_list",
     "environments_argocd_namespace",
     "environments_name_prefix",
@@ -269,7 +269,7 @@ def read_status(platform: Platform) -> Status:
     status.cluster.reachable, status.cluster.version = True, info.git_version
 
     argocd_ns = str(
-        values.get("mlops_argocd_namespace") or values.get("argocd_namespace") or DEFAULT_ARGOCD_NAMESPACE
+        values.get("mlops_argocd_namespace") or values.get("gitops_namespace") or DEFAULT_ARGOCD_NAMESPACE
     )
     env_names = [
         e if isinstance(e, str) else str(e.get("name"))
