@@ -34,6 +34,11 @@ mlflow_env() {
     step "mlflow $v (its own environment: ~850 MB)"
     rm -rf "$dir" && python3 -m venv "$dir" && "$dir/bin/pip" install -q "mlflow==$v"
   fi
+  # The backup drill runs MLflow on PostgreSQL with artifacts in S3.
+  if ! "$dir/bin/python" -c 'import psycopg2, boto3' 2>/dev/null; then
+    step "mlflow $v: PostgreSQL and S3 clients (psycopg2-binary $PSYCOPG2_VERSION, boto3)"
+    "$dir/bin/pip" install -q "psycopg2-binary==$PSYCOPG2_VERSION" boto3
+  fi
   ln -sfn "$dir/bin/mlflow" "$CACHE/bin/mlflow"
 }
 
@@ -48,6 +53,21 @@ moto_env() {
     rm -rf "$dir" && python3 -m venv "$dir" && "$dir/bin/pip" install -q "moto[s3,server]==$MOTO_VERSION"
   fi
   ln -sfn "$dir" "$CACHE/moto"
+}
+
+backup_drill_tools() {
+  # The restore drill: PostgreSQL from Debian and barman-cloud from PyPI, the tools
+  # CloudNativePG runs in its database pods. The venv uses Debian's python3 so the
+  # postgres user (archive_command) can run it: pyenv's Python lives under /root.
+  apt_install postgresql-15 python3-venv
+  local dir="$CACHE/barman-$BARMAN_VERSION"
+  if [ -x "$dir/bin/barman-cloud-backup" ]; then
+    skip "barman-cloud $BARMAN_VERSION"
+  else
+    step "barman-cloud $BARMAN_VERSION (restore drill)"
+    rm -rf "$dir" && /usr/bin/python3 -m venv "$dir" && "$dir/bin/pip" install -q "barman[cloud]==$BARMAN_VERSION"
+  fi
+  ln -sfn "$dir" "$CACHE/barman"
 }
 
 ansible_test_bootstrap() {
@@ -73,4 +93,5 @@ podman_setup
 node_image
 mlflow_env
 moto_env
+backup_drill_tools
 ansible_test_bootstrap

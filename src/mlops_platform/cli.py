@@ -338,6 +338,17 @@ def credentials(
             typer.echo(f"{key}={value}")
 
 
+def _register_subcommands() -> None:
+    from .backup.cli import register as register_backup
+    from .doctor.cli import register as register_doctor
+
+    register_backup(app)
+    register_doctor(app)
+
+
+_register_subcommands()
+
+
 def main() -> None:
     """Console-script entry point (pyproject: mlopsctl = "mlops_platform.cli:main")."""
     app(prog_name="mlopsctl")
