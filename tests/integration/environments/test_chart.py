@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 import yaml
-from environments_support import ROOT, ensure_namespace, install_crd
+from environments_support import ROOT, ensure_namespace, install_crd, prometheus_rule_crd
 
 CHART = ROOT / "charts" / "model-service"
 KUBE_VERSION = "1.36.3"
@@ -77,7 +77,8 @@ def open_crd(group: str, kind: str, plural: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def api(crds):
+def api(crds, shared_fixtures):
+    install_crd(crds, prometheus_rule_crd(shared_fixtures))
     install_crd(crds, open_crd("argoproj.io", "Rollout", "rollouts"))
     install_crd(crds, open_crd("monitoring.coreos.com", "ServiceMonitor", "servicemonitors"))
     return crds
@@ -108,7 +109,10 @@ def test_helm_lint_is_clean():
 
 
 CASES = {
-    "staging (defaults)": ([], {"ServiceAccount", "Service", "Deployment", "ServiceMonitor"}),
+    "staging (defaults)": (
+        [],
+        {"ServiceAccount", "Service", "Deployment", "ServiceMonitor", "PrometheusRule"},
+    ),
     "production (autoscaled, ingress)": (
         [
             "replicaCount=2",
@@ -120,7 +124,15 @@ CASES = {
             "ingress.tlsSecretName=models-tls",
             "environment=production",
         ],
-        {"ServiceAccount", "Service", "Deployment", "ServiceMonitor", "HorizontalPodAutoscaler", "Ingress"},
+        {
+            "ServiceAccount",
+            "Service",
+            "Deployment",
+            "ServiceMonitor",
+            "PrometheusRule",
+            "HorizontalPodAutoscaler",
+            "Ingress",
+        },
     ),
     "canary (Argo Rollouts, weighted by ingress)": (
         [
@@ -131,9 +143,20 @@ CASES = {
             "autoscaling.enabled=true",
             "environment=canary",
         ],
-        {"ServiceAccount", "Service", "Rollout", "ServiceMonitor", "HorizontalPodAutoscaler", "Ingress"},
+        {
+            "ServiceAccount",
+            "Service",
+            "Rollout",
+            "ServiceMonitor",
+            "PrometheusRule",
+            "HorizontalPodAutoscaler",
+            "Ingress",
+        },
     ),
-    "without ServiceMonitor": (["serviceMonitor.enabled=false"], {"ServiceAccount", "Service", "Deployment"}),
+    "without ServiceMonitor": (
+        ["serviceMonitor.enabled=false"],
+        {"ServiceAccount", "Service", "Deployment", "PrometheusRule"},
+    ),
 }
 
 
