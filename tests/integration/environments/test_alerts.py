@@ -21,7 +21,7 @@ NAMESPACE = "model-service-staging"
 
 
 @pytest.fixture(scope="module")
-def alert_crds(api, crds, shared_fixtures):
+def alert_crds(api, crds, shared_fixtures):  # noqa: F811 (the fixture imported above)
     manifest = shared_fixtures / "manifests" / "argo-workflows-v4.1.2-install.yaml"
     for doc in yaml.safe_load_all(manifest.read_text()):
         if (
