@@ -176,7 +176,7 @@ api_requests:
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import top_level_spec  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.argocd.repository import REPOSITORY_SPEC, run  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
 
 
 def main():
@@ -189,7 +189,7 @@ def main():
     try:
         result = run(module)
     except PlatformError as e:
-        module.fail_json(msg=str(e))
+        fail_module(module, e)
     module.exit_json(**result)
 
 
