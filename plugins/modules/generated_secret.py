@@ -12,8 +12,8 @@ version_added: "0.1.0"
 description:
   - Ensures a Secret holds the listed keys. A key that is missing gets a random value
     (O(keys[].length) characters from O(keys[].alphabet)); a key that exists keeps its value
-    forever unless O(rotate=true). A new Secret is created create-only, so two runs at once
-    never overwrite each other's values: the second keeps the first one's.
+    forever unless O(rotate=true). A new Secret is created create-only, so that two runs at once
+    never overwrite each other's values (the second keeps the first one's).
     This is how the platform's credentials (MinIO, PostgreSQL,
     MLflow's database user, Grafana and Label Studio admins, the ArgoCD admin) are created
     once and stay in the cluster.

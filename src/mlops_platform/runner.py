@@ -245,7 +245,7 @@ def redact_command_file(path: Path) -> None:
 
 
 class _GracefulStop:
-    """Stop ansible-playbook by SIGINT to its process group first, SIGKILL (the runner's) after `grace`."""
+    """Stop ansible-playbook by SIGTERM to its process group first, SIGKILL (the runner's) after `grace`."""
 
     def __init__(self, grace: float, clock: Callable[[], float] = time.monotonic):
         self.grace = grace
@@ -267,7 +267,7 @@ class _GracefulStop:
             group = self._group()
             if group is None or group == os.getpgrp():
                 return True  # not started yet, or not in a group of its own
-            os.killpg(group, signal.SIGINT)
+            os.killpg(group, signal.SIGTERM)
             self._sent_at = self.clock()
         return self.clock() - self._sent_at > self.grace
 
@@ -332,8 +332,8 @@ def run_playbook(
 
     `on_event` sees every event as a RunEvent (exceptions in it are not swallowed
     silently: the run is stopped and the error re-raised). `cancel` (a callable or
-    a threading.Event) stops the run; so does Ctrl-C. Either way ansible-playbook
-    gets SIGINT first, so that a module can finish or undo what it started (a
+    a threading.Event) stops the run; so does Ctrl-C. Either way ansible-playbook's
+    process group gets SIGTERM first (SIGINT may be ignored in a background job), so that a module can finish or undo what it started (a
     promotion rolls back and records it), and is killed only after `grace` seconds
     or a second Ctrl-C. The result has status "canceled" and names the stage.
     """
