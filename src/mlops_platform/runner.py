@@ -333,7 +333,8 @@ def run_playbook(
     `on_event` sees every event as a RunEvent (exceptions in it are not swallowed
     silently: the run is stopped and the error re-raised). `cancel` (a callable or
     a threading.Event) stops the run; so does Ctrl-C. Either way ansible-playbook's
-    process group gets SIGTERM first (SIGINT may be ignored in a background job), so that a module can finish or undo what it started (a
+    process group gets SIGTERM first (SIGINT may be ignored in a background job), so
+    that a module can finish or undo what it started (a
     promotion rolls back and records it), and is killed only after `grace` seconds
     or a second Ctrl-C. The result has status "canceled" and names the stage.
     """

@@ -8,7 +8,9 @@ import pytest
 import yaml
 from ansible_collections.mlops.platform.plugins.module_utils.kube.args import KUBE_ARGSPEC
 
-MODULES = ["argocd_application", "argocd_project", "argocd_repository", "generated_secret", "release_manifest"]
+MODULES = [
+    "argocd_application", "argocd_project", "argocd_repository", "generated_secret", "release_manifest",
+]
 
 
 def spec_of(name):
