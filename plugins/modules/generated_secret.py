@@ -268,14 +268,14 @@ api_requests:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import top_level_spec  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.secrets.generated import SECRET_SPEC, run  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(
+    module = build_module(
         argument_spec=top_level_spec(SECRET_SPEC, "secrets", with_suboptions=True),
         required_one_of=[("name", "secrets")],
         mutually_exclusive=[("name", "secrets")],

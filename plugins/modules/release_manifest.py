@@ -86,7 +86,6 @@ api_requests:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible.module_utils.urls import fetch_url  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient, kube_argspec  # noqa: E402
@@ -95,10 +94,11 @@ from ansible_collections.mlops.platform.plugins.module_utils.kube.manifest impor
     ManifestError,
     run,
 )
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(argument_spec=kube_argspec(**MANIFEST_SPEC), supports_check_mode=True)
+    module = build_module(argument_spec=kube_argspec(**MANIFEST_SPEC), supports_check_mode=True)
 
     def fetch(url: str) -> str:
         response, info = fetch_url(module, url, timeout=module.params["request_timeout"])

@@ -1,0 +1,71 @@
+# Copyright: MLOps platform team
+# Apache License 2.0 (see LICENSE)
+"""Build a module's AnsibleModule after a check of the mappings it is given.
+
+ansible-core names no field when a mapping cannot be converted ("dictionary requested,
+could not parse JSON or key=value"), and crashes with a traceback when an option with
+sub-options gets a number. This check runs first, on the raw arguments, and fails with
+one line naming the field, its value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def mapping_problems(spec: dict, params: dict, prefix: str = "") -> list[str]:
+    """The options of `spec` that should hold a mapping (or a list of them) and do not."""
+    from ansible.module_utils.common.validation import check_type_dict
+
+    def is_mapping(value) -> bool:
+        if isinstance(value, dict):
+            return True
+        if not isinstance(value, str):
+            return False
+        try:
+            check_type_dict(value)
+        except TypeError:
+            return False
+        return True
+
+    def allowed(option: dict) -> str:
+        keys = option.get("options")
+        return "give a mapping" + (f" with keys {', '.join(sorted(keys))}" if keys else "")
+
+    problems = []
+    for name, option in spec.items():
+        names = [name, *option.get("aliases", [])]
+        key = next((n for n in names if n in params and params[n] is not None), None)
+        if key is None:
+            continue
+        value, field = params[key], f"{prefix}{name}"
+        kind = option.get("type")
+        if kind == "dict":
+            items, fields = [value], [field]
+        elif kind == "list" and option.get("elements") == "dict":
+            items = value if isinstance(value, list) else [value]
+            fields = [f"{field}[{index}]" for index in range(len(items))]
+        else:
+            continue
+        for item, where in zip(items, fields, strict=True):
+            if not is_mapping(item):
+                problems.append(f"{where}: {item!r} is not allowed: {allowed(option)}")
+            elif option.get("options") and isinstance(item, dict):
+                problems += mapping_problems(option["options"], item, f"{where}.")
+    return problems
+
+
+def build_module(argument_spec: dict, **kwargs):
+    """AnsibleModule(argument_spec, **kwargs), failing first with field-named errors for bad mappings."""
+    from ansible.module_utils import basic
+
+    problems = mapping_problems(argument_spec, basic._load_params())
+    if problems:
+        print(
+            json.dumps(
+                {"failed": True, "msg": "; ".join(problems), "error_kind": "input", "problems": problems}
+            )
+        )
+        sys.exit(1)
+    return basic.AnsibleModule(argument_spec=argument_spec, **kwargs)
