@@ -86,7 +86,7 @@ api_requests:
   type: int
 """
 
-from ansible.module_utils.urls import fetch_url  # noqa: E402
+from ansible.module_utils.urls import open_url  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient, kube_argspec  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.kube.manifest import (  # noqa: E402
@@ -101,10 +101,12 @@ def main():
     module = build_module(argument_spec=kube_argspec(**MANIFEST_SPEC), supports_check_mode=True)
 
     def fetch(url: str) -> str:
-        response, info = fetch_url(module, url, timeout=module.params["request_timeout"])
-        if info.get("status") != 200 or response is None:
-            raise ManifestError(f"src {url!r} could not be downloaded: {info.get('msg', 'no answer')}")
-        return response.read().decode()
+        verify = module.params["validate_certs"] is not False  # the API server's setting must not weaken this
+        try:
+            with open_url(url, validate_certs=verify, timeout=module.params["request_timeout"]) as response:
+                return response.read().decode()
+        except Exception as e:  # noqa: BLE001 - HTTP, TLS and connection errors alike: one clear line
+            raise ManifestError(f"src {url!r} could not be downloaded: {e}") from e
 
     try:
         result = run(
