@@ -70,6 +70,8 @@ class interruptible:  # noqa: N801 - used as a context manager
         for sig, old in self._saved.items():
             signal.signal(sig, old)
         return False
+
+
 APP_API = ("argoproj.io/v1alpha1", "Application")
 CM_API = ("v1", "ConfigMap")
 
