@@ -10,9 +10,6 @@ one line naming the field, its value and what is allowed.
 
 from __future__ import annotations
 
-import json
-import sys
-
 
 def mapping_problems(spec: dict, params: dict, prefix: str = "") -> list[str]:
     """The options of `spec` that should hold a mapping (or a list of them) and do not."""
@@ -57,17 +54,25 @@ def mapping_problems(spec: dict, params: dict, prefix: str = "") -> list[str]:
 
 
 def build_module(argument_spec: dict, **kwargs):
-    """AnsibleModule(argument_spec, **kwargs), failing first with field-named errors for bad mappings."""
+    """AnsibleModule(argument_spec, **kwargs), failing first with field-named errors for bad mappings.
+
+    The module that reports them is built with the offending options relaxed to raw
+    values, so that ansible-core's own conversion never sees them.
+    """
+    import copy
+
     from ansible.module_utils import basic
 
     params = basic._load_params()
     # None while ansible-test introspects the argument spec
     problems = mapping_problems(argument_spec, params) if isinstance(params, dict) else []
-    if problems:
-        print(
-            json.dumps(
-                {"failed": True, "msg": "; ".join(problems), "error_kind": "input", "problems": problems}
-            )
-        )
-        sys.exit(1)
-    return basic.AnsibleModule(argument_spec=argument_spec, **kwargs)
+    if not problems:
+        return basic.AnsibleModule(argument_spec=argument_spec, **kwargs)
+    relaxed = copy.deepcopy(argument_spec)
+    for problem in problems:
+        name = problem.split(":", 1)[0].split("[", 1)[0].split(".", 1)[0]
+        old = relaxed.get(name, {})
+        relaxed[name] = {"type": "raw", "aliases": old.get("aliases", []), "no_log": old.get("no_log", False)}
+    module = basic.AnsibleModule(argument_spec=relaxed, **kwargs)
+    module.fail_json(msg="; ".join(problems), error_kind="input", problems=problems)
+    return module  # not reached: fail_json exits
