@@ -8,6 +8,7 @@ return_values the result holds no values and is shown as usual.
 
 from __future__ import annotations
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 
@@ -18,8 +19,9 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = self._task.args
-        wants_values = bool(args.get("return_values")) or any(
-            isinstance(item, dict) and item.get("return_values") for item in (args.get("secrets") or [])
+        wants_values = boolean(args.get("return_values"), strict=False) or any(
+            isinstance(item, dict) and boolean(item.get("return_values"), strict=False)
+            for item in (args.get("secrets") or [])
         )
         module_result = self._execute_module(
             module_name="mlops.platform.generated_secret", module_args=args, task_vars=task_vars

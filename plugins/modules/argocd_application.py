@@ -274,14 +274,14 @@ api_requests:
   sample: 6
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.argocd.application import APPLICATION_SPEC, run  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import top_level_spec  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(
+    module = build_module(
         argument_spec=top_level_spec(APPLICATION_SPEC, "applications"),
         required_one_of=[("name", "applications")],
         mutually_exclusive=[("name", "applications"), ("chart", "path")],
@@ -290,7 +290,7 @@ def main():
     try:
         result = run(module)
     except PlatformError as e:
-        module.fail_json(msg=str(e))
+        fail_module(module, e)
     module.exit_json(**result)
 
 

@@ -173,14 +173,14 @@ api_requests:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import top_level_spec  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.argocd.repository import REPOSITORY_SPEC, run  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(
+    module = build_module(
         argument_spec=top_level_spec(REPOSITORY_SPEC, "repositories", with_suboptions=True),
         required_one_of=[("name", "repositories")],
         mutually_exclusive=[("name", "repositories"), ("password", "ssh_private_key")],
@@ -189,7 +189,7 @@ def main():
     try:
         result = run(module)
     except PlatformError as e:
-        module.fail_json(msg=str(e))
+        fail_module(module, e)
     module.exit_json(**result)
 
 

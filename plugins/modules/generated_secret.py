@@ -12,7 +12,9 @@ version_added: "0.1.0"
 description:
   - Ensures a Secret holds the listed keys. A key that is missing gets a random value
     (O(keys[].length) characters from O(keys[].alphabet)); a key that exists keeps its value
-    forever unless O(rotate=true). This is how the platform's credentials (MinIO, PostgreSQL,
+    forever unless O(rotate=true). A new Secret is created create-only, so that two runs at once
+    never overwrite each other's values (the second keeps the first one's).
+    This is how the platform's credentials (MinIO, PostgreSQL,
     MLflow's database user, Grafana and Label Studio admins, the ArgoCD admin) are created
     once and stay in the cluster.
   - Values are never shown in results or diffs (only key names). With O(return_values=true)
@@ -90,6 +92,16 @@ options:
   namespace:
     description: Namespace of the Secret. Required unless O(secrets) is given.
     type: str
+  regenerate:
+    description:
+      - Keys that may get a new value when they have gone missing from the Secret.
+      - A key whose value was generated before (recorded in the annotation
+        C(mlops.platform/generated-keys)) and is missing now makes the module fail, naming the
+        Secret and the key, because the apps still expect the old value. List the key here
+        to generate a new one anyway (then update every app that uses it).
+    type: list
+    elements: str
+    default: []
   return_values:
     description:
       - Return the values under C(secrets[].values). The task result is then marked no_log.
@@ -158,6 +170,10 @@ options:
       namespace:
         description: As O(namespace).
         type: str
+      regenerate:
+        description: As O(regenerate).
+        type: list
+        elements: str
       return_values:
         description: As O(return_values).
         type: bool
@@ -252,14 +268,14 @@ api_requests:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import top_level_spec  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.secrets.generated import SECRET_SPEC, run  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(
+    module = build_module(
         argument_spec=top_level_spec(SECRET_SPEC, "secrets", with_suboptions=True),
         required_one_of=[("name", "secrets")],
         mutually_exclusive=[("name", "secrets")],
@@ -268,7 +284,7 @@ def main():
     try:
         result = run(module)
     except PlatformError as e:
-        module.fail_json(msg=str(e))
+        fail_module(module, e)
     module.exit_json(**result)
 
 

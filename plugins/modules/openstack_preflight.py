@@ -117,7 +117,7 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.config import infra  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.openstack import preflight  # noqa: E402
 
 ARGUMENT_SPEC = dict(
@@ -163,13 +163,11 @@ def main():
             conn = preflight.connect(cfg["cloud"])
             result["report"] = preflight.Preflight(conn, build_request(cfg)).run()
     except infra.ConfigError as e:
-        module.fail_json(
-            msg=str(e), problems=[{"field": p.split(":", 1)[0], "message": p} for p in e.problems]
-        )
+        fail_module(module, e, problems=[{"field": p.split(":", 1)[0], "message": p} for p in e.problems])
     except preflight.PreflightError as e:
-        module.fail_json(msg=str(e), problems=[{"field": p.field, "message": p.message} for p in e.problems])
+        fail_module(module, e, problems=[{"field": p.field, "message": p.message} for p in e.problems])
     except PlatformError as e:
-        module.fail_json(msg=str(e))
+        fail_module(module, e)
     module.exit_json(**result)
 
 

@@ -132,13 +132,13 @@ failed_steps:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.kube import kube_argspec  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.workflows.runner import OPTIONS, run_module  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(argument_spec=kube_argspec(**OPTIONS), supports_check_mode=True)
+    module = build_module(argument_spec=kube_argspec(**OPTIONS), supports_check_mode=True)
     run_module(module)
 
 

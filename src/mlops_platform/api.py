@@ -21,6 +21,7 @@ from typing import Any
 
 from .config import find_root, inventory_vars, resolve_inventory
 from .errors import EXIT_BAD_INPUT, EXIT_RUN_FAILED, MlopsError
+from .lock import cluster_lock
 from .results import RunResult, Status
 from .runner import CancelCheck, EventCallback, run_playbook
 from .stages import STAGES, select_stages
@@ -81,18 +82,32 @@ class Platform:
         on_event: EventCallback | None = None,
         cancel: CancelCheck | threading.Event | None = None,
         verbosity: int = 0,
+        lock: str | None = None,
     ) -> RunResult:
-        """Run playbooks/<playbook> (or a path) on this inventory."""
+        """Run playbooks/<playbook> (or a path) on this inventory.
+
+        `lock` (the operation's name) holds the cluster's lock for the run (see lock.py):
+        a second locked run on the same cluster fails with exit code 3.
+        """
         path = Path(playbook)
         if not path.is_absolute():
             path = self.root / playbook
         if not path.is_file():
             raise MlopsError(f"playbook {path} does not exist in this checkout", exit_code=EXIT_BAD_INPUT)
+        extra_vars = _check_vars(extra_vars)
+        held = cluster_lock(self._kubeconfig_path(), lock) if lock else None
+        try:
+            return self._run(path, extra_vars, check, diff, default_stage, on_event, cancel, verbosity)
+        finally:
+            if held is not None:
+                held.release()
+
+    def _run(self, path, extra_vars, check, diff, default_stage, on_event, cancel, verbosity) -> RunResult:
         return run_playbook(
             self.root,
             path,
             self.inventory,
-            extra_vars=_check_vars(extra_vars),
+            extra_vars=extra_vars,
             check=check,
             diff=diff,
             env=self.env,
@@ -130,6 +145,7 @@ class Platform:
             on_event=on_event,
             cancel=cancel,
             verbosity=verbosity,
+            lock=None if check else "up",
         )
 
     def plan(
@@ -169,6 +185,7 @@ class Platform:
             default_stage="destroy",
             on_event=on_event,
             cancel=cancel,
+            lock="destroy",
         )
 
     def promote(
@@ -210,6 +227,7 @@ class Platform:
             default_stage="promote",
             on_event=on_event,
             cancel=cancel,
+            lock="promote",
         )
 
     def rollback(
@@ -226,6 +244,7 @@ class Platform:
             default_stage="rollback",
             on_event=on_event,
             cancel=cancel,
+            lock="rollback",
         )
 
     def train(
@@ -289,6 +308,13 @@ class Platform:
         return read_credentials(self, app)
 
     # -- internals ------------------------------------------------------------
+
+    def _kubeconfig_path(self) -> Path | None:
+        """The target's kubeconfig when it exists (no cluster yet: None)."""
+        try:
+            return self.kubeconfig()
+        except MlopsError:
+            return None
 
     def _stage_playbook(self, stages: list[str]) -> Path:
         """A playbook importing the selected stage playbooks, kept with the run's artifacts."""

@@ -2,7 +2,10 @@
 
 Only typer is imported at module level so that `mlopsctl --help` is instant; the
 API (ansible-runner, kubernetes, rich tables) is imported inside the commands.
-Exit codes: 0 ok, 1 the run failed, 2 bad input or configuration.
+Exit codes: 0 ok, 1 the run failed, 2 bad input or configuration, 3 the cluster is
+busy (another run holds its lock). `plan --detailed-exitcode` follows `terraform plan`:
+0 nothing to change, 1 error, 2 changes pending (3 busy). Every error is one line on
+stderr, never a traceback (MLOPS_DEBUG=1 shows one for an unexpected crash).
 """
 
 from __future__ import annotations
@@ -104,15 +107,17 @@ def _execute(action, *, as_json: bool, title: str) -> RunResult:
         raise _fail(str(e), e.exit_code) from None
 
 
-def _finish(result: RunResult, *, as_json: bool, show_changes: bool = False) -> None:
+def _finish(result: RunResult, *, as_json: bool, show_changes: bool = False, detailed: bool = False) -> None:
     if as_json:
         _print_json(result.to_dict())
     else:
         from .progress import print_run_summary
 
         print_run_summary(result, show_changes=show_changes)
+    if detailed:  # terraform plan's convention
+        raise typer.Exit(1 if not result.ok else (2 if result.changed else 0))
     if not result.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(result.exit_code)
 
 
 def _guard(fn):
@@ -159,20 +164,32 @@ def up(
 def plan(
     stage: StageOpt = None,
     extra_var: ExtraVarOpt = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 0 when nothing would change, 2 when something would, 1 on error (as terraform plan).",
+        ),
+    ] = False,
     inventory: InventoryOpt = None,
     kubeconfig: KubeconfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show what `up` would change (check mode with diffs); applies nothing."""
+    """Show what `up` would change (check mode with diffs, secret values hidden); applies nothing."""
     from .stages import select_stages
 
     extra = _pairs(extra_var, "--extra-var")
     stage = _guard(lambda: select_stages(stage)) if stage else None
     platform = _guard(lambda: _platform(inventory, kubeconfig))
-    result = _execute(
-        lambda cb: platform.plan(stage, extra_vars=extra, on_event=cb), as_json=as_json, title="plan"
-    )
-    _finish(result, as_json=as_json, show_changes=True)
+    try:
+        result = _execute(
+            lambda cb: platform.plan(stage, extra_vars=extra, on_event=cb), as_json=as_json, title="plan"
+        )
+    except typer.Exit as e:
+        if detailed_exitcode and e.exit_code == 2:
+            raise typer.Exit(1) from None  # 2 means "changes pending" here
+        raise
+    _finish(result, as_json=as_json, show_changes=True, detailed=detailed_exitcode)
 
 
 @app.command()
@@ -350,8 +367,25 @@ _register_subcommands()
 
 
 def main() -> None:
-    """Console-script entry point (pyproject: mlopsctl = "mlops_platform.cli:main")."""
-    app(prog_name="mlopsctl")
+    """Console-script entry point (pyproject: mlopsctl = "mlops_platform.cli:main").
+
+    An exception nobody expected still ends in one line (and exit 1), not a traceback.
+    """
+    import os
+
+    try:
+        app(prog_name="mlopsctl", standalone_mode=True)
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except Exception as e:  # noqa: BLE001 - the last line of defence against tracebacks
+        if os.environ.get("MLOPS_DEBUG"):
+            raise
+        typer.echo(
+            f"error: {type(e).__name__}: {e} (an unexpected failure; MLOPS_DEBUG=1 shows the traceback)",
+            err=True,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -139,10 +139,14 @@ def print_run_summary(result: RunResult, console: Console | None = None, show_ch
         )
         console.print("  " + failure.message.replace("\n", "\n  "), markup=False, highlight=False)
     if result.interrupted_stage:
-        console.print(
-            f"[magenta]interrupted during stage {result.interrupted_stage}[/]: run `mlopsctl up` again "
-            "to converge"
-        )
+        if result.interrupted_stage in ("promote", "rollback"):
+            advice = (
+                f"an interrupted {result.interrupted_stage} puts the environment back and records it "
+                "(see `mlopsctl status`); run the same command again to complete it"
+            )
+        else:
+            advice = "run `mlopsctl up` again to converge"
+        console.print(f"[magenta]interrupted during stage {result.interrupted_stage}[/]: {advice}")
     console.print(
         f"{_styled(result.status)}: changed={result.changed} failed={result.failed} "
         f"in {result.duration:.1f}s; artifacts: {result.artifacts}",

@@ -14,6 +14,8 @@ class Failure:
     host: str
     task: str
     message: str
+    #: "input" (bad option or configuration, nothing changed) or "run" (the platform side failed)
+    kind: str = "run"
 
 
 @dataclass
@@ -75,6 +77,15 @@ class RunResult:
         return sum(s.changed for s in self.stages)
 
     @property
+    def exit_code(self) -> int:
+        """The CLI's exit code: 0 ok, 2 when every failure is bad input or configuration, else 1."""
+        if self.ok:
+            return 0
+        if self.failures and all(f.kind == "input" for f in self.failures):
+            return 2
+        return 1
+
+    @property
     def failed(self) -> int:
         return sum(s.failed + s.unreachable for s in self.stages)
 
@@ -86,6 +97,7 @@ class RunResult:
         data["ok"] = self.ok
         data["changed"] = self.changed
         data["failed"] = self.failed
+        data["exit_code"] = self.exit_code
         for stage, out in zip(self.stages, data["stages"], strict=True):
             out["status"] = stage.status
         return data

@@ -8,10 +8,13 @@ to the run's artifacts (artifacts/runs/<timestamp>/result.json).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import difflib
 import json
 import os
+import re
+import signal
 import sys
 import threading
 import time
@@ -46,18 +49,50 @@ EventCallback = Callable[[RunEvent], None]
 CancelCheck = Callable[[], bool]
 
 
+def _one_line_error(text: str) -> str:
+    """A crash's Python traceback as its last line (the exception); other text unchanged."""
+    if "Traceback (most recent call last)" not in text:
+        return text
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    return errors[-1] if errors else lines[-1]
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Failure)\b.*")
+#: Ansible's words around a module that crashed: the exception line says more.
+_NOISE = ("MODULE FAILURE\nSee stdout/stderr for the exact error", "MODULE FAILURE")
+
+
 def _message(res: dict[str, Any]) -> str:
-    parts = []
-    for key in ("msg", "reason", "stderr", "module_stderr", "exception"):
+    """One clear message: msg, else the exception's last line (never a whole traceback)."""
+    parts: list[str] = []
+    for key in ("msg", "reason", "stderr", "module_stderr", "exception", "module_stdout"):
         value = res.get(key)
-        if value and str(value).strip() and str(value) not in parts:
-            parts.append(str(value).strip())
+        if not value or not str(value).strip():
+            continue
+        text = str(value).strip()
+        if text in _NOISE:
+            continue
+        text = _one_line_error(text)
+        if key == "module_stdout" and parts:
+            continue  # only when nothing else explains the crash
+        if text not in parts:
+            parts.append(text)
     if not parts and res.get("results"):  # a loop: report its failing items
         for item in res["results"]:
             if isinstance(item, dict) and item.get("failed"):
                 parts.append(f"item {item.get('item')!r}: {_message(item)}")
     text = "\n".join(parts) or json.dumps(res, default=str)[:MESSAGE_LIMIT]
     return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + " …"
+
+
+def failure_kind(res: dict[str, Any]) -> str:
+    """The failure's kind: "input" for what the operator's values caused (nothing changed), else "run"."""
+    if res.get("error_kind") == "input" or res.get("argument_errors") or res.get("validate_args_context"):
+        return "input"
+    if "assertion" in res and res.get("evaluated_to") is False:
+        return "input"  # a role's preflight assert on its settings
+    return "run"
 
 
 def _as_text(value: Any) -> list[str]:
@@ -147,7 +182,7 @@ class RunTracker:
             else:
                 failed = True
                 stage.failed += 1
-                self.failures.append(Failure(stage_name, host, task, _message(res)))
+                self.failures.append(Failure(stage_name, host, task, _message(res), failure_kind(res)))
         elif kind == "runner_on_unreachable":
             failed = True
             stage.unreachable += 1
@@ -184,6 +219,70 @@ class RunTracker:
             changes=self.changes,
             interrupted_stage=interrupted,
         )
+
+
+#: Environment variables whose values are credentials: never written to the artifacts.
+_CREDENTIAL_NAME = re.compile(
+    r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|APIKEY|API_KEY|PRIVATE|_KEY$|^OS_|^AWS_"
+)
+REDACTED = "<redacted>"
+
+
+def redact_command_file(path: Path) -> None:
+    """Hide credential values in ansible-runner's artifacts/runs/<ts>/command (its env)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    env = data.get("env") or {}
+    hidden = {k: (REDACTED if _CREDENTIAL_NAME.search(k.upper()) and v else v) for k, v in env.items()}
+    if hidden != env:
+        data["env"] = hidden
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+
+
+class _GracefulStop:
+    """Stop ansible-playbook by SIGTERM to its process group first, SIGKILL (the runner's) after `grace`."""
+
+    def __init__(self, grace: float, clock: Callable[[], float] = time.monotonic):
+        self.grace = grace
+        self.clock = clock
+        self.pid: int | None = None
+        self.hard = False
+        self._sent_at: float | None = None
+
+    def _group(self) -> int | None:
+        try:
+            return os.getpgid(self.pid) if self.pid else None
+        except ProcessLookupError:
+            return None
+
+    def should_kill(self) -> bool:
+        if self.hard:
+            return True
+        if self._sent_at is None:
+            group = self._group()
+            if group is None or group == os.getpgrp():
+                return True  # not started yet, or not in a group of its own
+            os.killpg(group, signal.SIGTERM)
+            self._sent_at = self.clock()
+        return self.clock() - self._sent_at > self.grace
+
+    def wait_for_group(self) -> None:
+        """After a graceful stop, wait (within the grace) until every process of the run is gone."""
+        if self._sent_at is None or not self.pid:
+            return
+        while self.clock() - self._sent_at <= self.grace:
+            try:
+                os.killpg(self.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
 
 
 def new_run_dir(root: Path) -> Path:
@@ -227,13 +326,17 @@ def run_playbook(
     on_event: EventCallback | None = None,
     cancel: CancelCheck | threading.Event | None = None,
     verbosity: int = 0,
+    grace: float = 60.0,
 ) -> RunResult:
     """Run one playbook through ansible-runner and return what it did.
 
     `on_event` sees every event as a RunEvent (exceptions in it are not swallowed
     silently: the run is stopped and the error re-raised). `cancel` (a callable or
-    a threading.Event) stops the run; so does Ctrl-C. Either way the result has
-    status "canceled" and names the stage that was interrupted.
+    a threading.Event) stops the run; so does Ctrl-C. Either way ansible-playbook's
+    process group gets SIGTERM first (SIGINT may be ignored in a background job), so
+    that a module can finish or undo what it started (a
+    promotion rolls back and records it), and is killed only after `grace` seconds
+    or a second Ctrl-C. The result has status "canceled" and names the stage.
     """
     import ansible_runner
 
@@ -248,9 +351,11 @@ def run_playbook(
     tracker = RunTracker(default_stage or playbook.stem)
     interrupted = threading.Event()
     finished = threading.Event()
+    stop = _GracefulStop(grace)
     callback_error: list[BaseException] = []
 
     def handle(event: dict[str, Any]) -> bool:
+        stop.pid = stop.pid or event.get("pid")
         try:
             run_event = tracker.feed(event)
             if run_event is not None and on_event is not None:
@@ -261,11 +366,16 @@ def run_playbook(
         return True  # keep the event in artifacts/runs/<ts>/job_events
 
     def should_cancel() -> bool:
-        if interrupted.is_set():
-            return True
-        if cancel is None:
-            return False
-        return cancel.is_set() if isinstance(cancel, threading.Event) else bool(cancel())
+        asked = cancel is not None and not interrupted.is_set() and (
+            cancel.is_set() if isinstance(cancel, threading.Event) else bool(cancel())
+        )
+        if asked:
+            interrupted.set()
+        return stop.should_kill() if interrupted.is_set() else False
+
+    def on_status(data: dict[str, Any], runner_config=None) -> None:
+        if data.get("status") == "running":  # written just before: keep credentials out of it
+            redact_command_file(run_dir / "command")
 
     cmdline = []
     if check:
@@ -286,6 +396,7 @@ def run_playbook(
         envvars=_environment(root, env),
         event_handler=handle,
         cancel_callback=should_cancel,
+        status_handler=on_status,
         finished_callback=lambda _runner: finished.set(),
         # Facts are cached where ansible.cfg says, as with a plain ansible-playbook run.
         fact_cache_type="ansible.cfg",
@@ -302,8 +413,12 @@ def run_playbook(
                 finished.wait(0.2)
             break
         except KeyboardInterrupt:
+            if interrupted.is_set():
+                stop.hard = True  # a second Ctrl-C: stop now
             interrupted.set()
     thread.join()
+    stop.wait_for_group()
+    redact_command_file(run_dir / "command")
     status = runner.status or "failed"
     if interrupted.is_set() or runner.canceled:
         status = "canceled"

@@ -34,8 +34,8 @@ def select_stages(stages: list[str] | tuple[str, ...] | None) -> list[str]:
 
     if not stages:
         return list(STAGES)
-    wanted = [s.strip().lower() for s in stages if s.strip()]
-    unknown = sorted(set(wanted) - set(STAGES))
+    wanted = [s.strip().lower() for s in stages]
+    unknown = sorted({s if s else repr(s) for s in wanted} - set(STAGES))
     if unknown:
         raise MlopsError(f"unknown stage(s) {', '.join(unknown)}: choose from {', '.join(STAGES)}")
     return [s for s in STAGES if s in wanted]

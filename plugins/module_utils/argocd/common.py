@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.errors import InputError
 from ansible_collections.mlops.platform.plugins.module_utils.kube.args import CONNECTION_KEYS
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -18,7 +18,7 @@ REPO_URL = re.compile(
 )
 
 
-class ArgoCDError(PlatformError):
+class ArgoCDError(InputError):
     """Invalid options for an ArgoCD object, or a wait that failed."""
 
 

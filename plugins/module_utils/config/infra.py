@@ -14,7 +14,7 @@ import re
 import uuid
 from pathlib import Path
 
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.errors import InputError
 
 ROLES = ("control_plane", "etcd", "worker")
 DNS_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$")
@@ -23,7 +23,7 @@ VOLUME_NAME = re.compile(r"^[A-Za-z0-9][-_.A-Za-z0-9]{0,62}$")
 PORT = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
 
 
-class ConfigError(PlatformError):
+class ConfigError(InputError):
     """The platform config is invalid; `problems` lists `field: what is wrong, what is allowed`."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.errors import InputError
 
 
-class CloudsYamlError(PlatformError):
+class CloudsYamlError(InputError):
     """clouds.yaml is missing, unreadable, or does not name the cloud."""
 
 

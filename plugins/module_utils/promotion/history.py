@@ -25,7 +25,8 @@ RECORD_FIELDS = (
     "result",
     "message",
 )
-RESULTS = ("succeeded", "requested", "rolled-back", "failed")
+# "started": written before a deploy's patch; "interrupted": SIGINT/SIGTERM, rolled back.
+RESULTS = ("succeeded", "requested", "rolled-back", "failed", "started", "interrupted")
 
 
 def now() -> str:
@@ -103,7 +104,13 @@ def append(records: list[dict], new: dict, limit: int) -> list[dict]:
     """records + new, keeping the newest `limit` entries."""
     if limit < 1:
         raise ValueError("history limit must be at least 1")
-    return (list(records) + [new])[-limit:]
+    records = list(records)
+    # The outcome of a deploy replaces its "started" record (one record per promotion).
+    same = ("to", "version", "image", "operation")
+    if new["result"] != "started" and records and records[-1]["result"] == "started" \
+            and all(records[-1].get(k) == new.get(k) for k in same):
+        records.pop()
+    return (records + [new])[-limit:]
 
 
 def dump(records: list[dict]) -> str:
@@ -139,3 +146,17 @@ def rollback_target(
             return "done", rec
         return "moved", rec
     return None, None
+
+
+def unfinished(records: list[dict], environment: str, version: str | None, image: str | None) -> dict | None:
+    """The "started" record of `environment` when it is still its newest one and names what runs there.
+
+    That is a promotion whose process was killed after its patch: running it again completes it.
+    """
+    for rec in reversed(records):
+        if rec["to"] != environment:
+            continue
+        if rec["result"] == "started" and rec["version"] == version and rec["image"] == image:
+            return rec
+        return None
+    return None

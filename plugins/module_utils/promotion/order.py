@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.errors import InputError
 
 # Docker's tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
 IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -20,7 +20,7 @@ MODEL_VERSION = re.compile(r"^[1-9][0-9]{0,9}$")
 ENV_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
 
 
-class PromotionError(PlatformError):
+class PromotionError(InputError):
     """A promotion or rollback was refused or failed; the message says which and why."""
 
 

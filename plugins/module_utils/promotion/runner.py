@@ -97,12 +97,12 @@ def execute(params: dict, check_mode: bool) -> dict:
 
 def run_module(module) -> None:
     """Run and exit; PlatformError (PromotionError, KubeError, MlflowError) becomes fail_json."""
-    from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+    from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module
 
     try:
         result = execute(module.params, module.check_mode)
     except PlatformError as e:
-        module.fail_json(msg=str(e))
+        fail_module(module, e)
     for warning in result.pop("warnings"):
         module.warn(warning)
     diff = result.pop("diff")

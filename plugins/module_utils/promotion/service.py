@@ -32,6 +32,46 @@ from ansible_collections.mlops.platform.plugins.module_utils.promotion.order imp
 # Not the stage's field manager: the environments role's server-side apply must never
 # take back (or remove) the Helm parameters a promotion set.
 FIELD_MANAGER = "mlops-platform-promotion"
+INTERRUPT_SIGNALS = ("SIGINT", "SIGTERM")
+
+
+class Interrupted(Exception):  # noqa: N818 - a signal, not an error
+    """SIGINT or SIGTERM arrived while a promotion was under way."""
+
+    def __init__(self, signal_name: str):
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+class interruptible:  # noqa: N801 - used as a context manager
+    """Turn SIGINT/SIGTERM into Interrupted for the duration of a deploy; restore the handlers after."""
+
+    def __enter__(self):
+        import signal
+
+        def handler(signum, _frame):
+            raise Interrupted(signal.Signals(signum).name)
+
+        self._saved = {}
+        for name in INTERRUPT_SIGNALS:
+            sig = getattr(signal, name)
+            self._saved[sig] = signal.signal(sig, handler)
+        return self
+
+    def ignore(self) -> None:
+        import signal
+
+        for sig in self._saved:
+            signal.signal(sig, signal.SIG_IGN)
+
+    def __exit__(self, *exc):
+        import signal
+
+        for sig, old in self._saved.items():
+            signal.signal(sig, old)
+        return False
+
+
 APP_API = ("argoproj.io/v1alpha1", "Application")
 CM_API = ("v1", "ConfigMap")
 
@@ -205,7 +245,8 @@ class Promoter:
                 raise
         raise PromotionError(
             f"{self.history_ref} kept changing under us; the promotion itself is done, "
-            "but its history record was not written"
+            "but its history record was not written",
+            kind="run",
         )
 
     def wait_for(self, env: str, version: str, image: str) -> tuple[str, dict]:
@@ -241,7 +282,8 @@ class Promoter:
                 f"{done}, but moving the MLflow alias {alias!r} of model {self.s.model_name!r} to it "
                 f"failed: {e}. The registry and the deployment disagree until the alias moves: "
                 "run the same promotion again "
-                "once MLflow answers (the deployment is left as it is and only the alias is updated)"
+                "once MLflow answers (the deployment is left as it is and only the alias is updated)",
+                kind="run",
             ) from e
 
     # -- operations ------------------------------------------------------------------
@@ -349,11 +391,15 @@ class Promoter:
             alias=self.alias_name(target) if self.s.update_alias else None,
         )
         deploy = (prev_version, prev_image) != (version, image)
+        started = None if deploy else hist.unfinished(records, target, version, image)
+        if started is not None:  # a promotion of this version was cut off after its patch
+            out.previous_version, out.previous_image = started["previous_version"], started["previous_image"]
+            prev_version, prev_image = out.previous_version, out.previous_image
         alias_now, alias_move = self.alias_state(target, version)
         out.alias_previous_version = alias_now
         out.diff = self._diff(target, (prev_version, prev_image, alias_now), (version, image))
-        out.deploy_changed, out.alias_changed = deploy, alias_move
-        out.changed = deploy or alias_move
+        out.deploy_changed, out.alias_changed = deploy or started is not None, alias_move
+        out.changed = out.deploy_changed or alias_move
         if not out.changed:
             out.history = records
             return out
@@ -368,9 +414,10 @@ class Promoter:
                 )
             out.history = records
             return out
-        if deploy:
+        if deploy or started is not None:
             out.record, out.history = self._deploy(
-                tgt_app, "promote", source, target, version, image, prev_version, prev_image
+                tgt_app, "promote", source, target, version, image, prev_version, prev_image,
+                resume=started is not None,
             )
         else:
             out.history = records
@@ -378,7 +425,13 @@ class Promoter:
             self.move_alias(target, version, deployed_now=deploy)
         return out
 
-    def _deploy(self, tgt_app, operation, source, target, version, image, prev_version, prev_image):
+    def _deploy(self, tgt_app, operation, source, target, version, image, prev_version, prev_image,
+                *, resume: bool = False):
+        """Patch the target, wait, record; roll back on failure or on SIGINT/SIGTERM.
+
+        A "started" record is written before the patch, so a run killed outright leaves a
+        trace that the same promotion run again completes (`resume`: already patched).
+        """
         prev_params = appl.parameters_of(tgt_app)
 
         def record(result: str, message: str = "") -> dict:
@@ -394,11 +447,19 @@ class Promoter:
                 message=message,
             )
 
-        self.patch_app(target, appl.deploy_patch(tgt_app, appl.with_version(prev_params, version, image)))
-        if not self.s.wait:
-            rec = record("requested", "not waited for (wait: false)")
-            return rec, self.write_history(rec)
-        state, app = self.wait_for(target, version, image)
+        with interruptible() as signals:
+            try:
+                if not resume:
+                    self.write_history(record("started", "patching the Application"))
+                    patch = appl.deploy_patch(tgt_app, appl.with_version(prev_params, version, image))
+                    self.patch_app(target, patch)
+                if not self.s.wait:
+                    rec = record("requested", "not waited for (wait: false)")
+                    return rec, self.write_history(rec)
+                state, app = self.wait_for(target, version, image)
+            except Interrupted as e:
+                signals.ignore()  # the rollback below must not be cut short
+                return self._interrupted(record, target, tgt_app, prev_params, prev_version, prev_image, e)
         if state == "healthy":
             rec = record("succeeded")
             return rec, self.write_history(rec)
@@ -425,7 +486,20 @@ class Promoter:
         self.write_history(record(result, f"{detail}; {tail}"))
         raise PromotionError(
             f"{operation} of version {version} to {target} failed: {detail}. {tail}. "
-            f"Recorded in {self.history_ref}."
+            f"Recorded in {self.history_ref}.",
+            kind="run",
+        )
+
+    def _interrupted(self, record, target, tgt_app, prev_params, prev_version, prev_image, signal_error):
+        """Put the target back on its previous parameters (no wait) and record the interruption."""
+        current = self.get_app(target)
+        self.patch_app(target, appl.deploy_patch(current, prev_params))
+        tail = (f"interrupted by {signal_error.signal_name}: {target} was put back on version {prev_version} "
+                f"(image {prev_image})")
+        self.write_history(record("interrupted", tail))
+        raise PromotionError(
+            f"{tail}; recorded in {self.history_ref}. Run the same promotion again to complete it.",
+            kind="run",
         )
 
     def rollback(self, environment: str) -> Outcome:

@@ -20,7 +20,7 @@ from ansible_collections.mlops.platform.plugins.module_utils.argocd.common impor
     check_name,
     check_namespace,
 )
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.errors import InputError
 from ansible_collections.mlops.platform.plugins.module_utils.kube import apply, get, ref_of, secret_redactor
 
 ALPHABETS = {
@@ -54,14 +54,21 @@ SECRET_SPEC = {
     "labels": {"type": "dict", "default": {}},
     "name": {"type": "str", "required": True},
     "namespace": {"type": "str", "required": True},
+    "regenerate": {"type": "list", "elements": "str", "default": [], "no_log": False},
     "return_values": {"type": "bool", "default": False},
     "rotate": {"type": "bool", "default": False},
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
 }
 
 
-class SecretError(PlatformError):
+class SecretError(InputError):
     """Invalid options for a generated Secret."""
+
+
+# The keys whose values were generated (and so handed to the apps): one that goes
+# missing later is an error, never silently replaced.
+GENERATED_KEYS = "mlops.platform/generated-keys"
+ATTEMPTS = 5  # reads + writes when a concurrent run changes the Secret meanwhile
 
 
 def generate(length: int, alphabet: str) -> str:
@@ -101,28 +108,83 @@ def validate(item: dict) -> None:
             )
 
 
+def _handed_out(current: dict | None, item: dict) -> set[str]:
+    """The generated keys recorded on the Secret (older Secrets: the listed keys it holds)."""
+    if current is None:
+        return set()
+    meta = current.get("metadata") or {}
+    recorded = (meta.get("annotations") or {}).get(GENERATED_KEYS)
+    if recorded is not None:
+        return {k for k in recorded.split(",") if k}
+    return {k["name"] for k in item["keys"]} & set(current.get("data") or {})
+
+
 def desired(item: dict, current: dict | None) -> tuple[dict, list[str]]:
-    """The Secret to apply and the keys generated now. Existing values are kept unless rotate."""
+    """The Secret to apply and the keys generated now. Existing values are kept unless rotate.
+
+    A generated key that has gone missing is an error unless listed in `regenerate`:
+    its old value is still in use by the apps it was given to.
+    """
     existing = (current or {}).get("data") or {}
+    handed = _handed_out(current, item)
     data: dict[str, str] = {}
     generated = []
     for key in item["keys"]:
         name = key["name"]
         if name in existing and not item["rotate"]:
             data[name] = existing[name]
-        else:
-            data[name] = _b64(generate(key["length"], key["alphabet"]))
-            generated.append(name)
+            continue
+        if name in handed and not item["rotate"] and name not in item["regenerate"]:
+            raise SecretError(
+                f"Secret {item['namespace']}/{item['name']}: key {name!r} is missing, but its value was "
+                "generated before and given to the apps that use it (they still expect the old value). "
+                f"Restore the key with its old value, or set regenerate: [{name}] to generate a new one "
+                "and then update every app that uses it",
+                kind="run",
+            )
+        data[name] = _b64(generate(key["length"], key["alphabet"]))
+        generated.append(name)
     for name, value in item["fixed_data"].items():
         data[str(name)] = _b64(str(value))
     metadata: dict = {"name": item["name"], "namespace": item["namespace"]}
     labels = {"app.kubernetes.io/managed-by": "mlops-platform",
               **{str(k): str(v) for k, v in item["labels"].items()}}
     metadata["labels"] = labels
-    if item["annotations"]:
-        metadata["annotations"] = {str(k): str(v) for k, v in item["annotations"].items()}
+    annotations = {str(k): str(v) for k, v in item["annotations"].items()}
+    annotations[GENERATED_KEYS] = ",".join(sorted({k["name"] for k in item["keys"]}))
+    metadata["annotations"] = annotations
     obj = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": metadata, "data": data}
     return obj, generated
+
+
+def _converge(client, item: dict, *, check_mode: bool):
+    """Write the Secret so that no concurrent run can overwrite a value it stored.
+
+    A new Secret is created with POST (create-only: a 409 means another run created it
+    first, whose values we then keep); generating into an existing one carries its
+    resourceVersion (a concurrent change makes the write fail, and we start over).
+    """
+    from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeError, Result
+    from ansible_collections.mlops.platform.plugins.module_utils.kube.client import FIELD_MANAGER
+
+    ref = f"Secret {item['namespace']}/{item['name']}"
+    for _attempt in range(ATTEMPTS):
+        current = get(client, "v1", "Secret", item["name"], item["namespace"])
+        obj, generated = desired(item, current)
+        try:
+            if current is None and not check_mode:
+                client.request("POST", f"/api/v1/namespaces/{item['namespace']}/secrets", body=obj,
+                               query={"fieldManager": FIELD_MANAGER}, action="creating", ref=ref)
+                view = {"metadata": {"name": item["name"]}, "data": secret_redactor()(None, obj)[1]["data"]}
+                return obj, generated, Result(ref, "created", True, None, {"before": {}, "after": view})
+            if generated and current is not None:
+                obj["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+            return obj, generated, apply(client, [obj], check_mode=check_mode, redact=secret_redactor())[0]
+        except KubeError as e:
+            if e.status != 409:
+                raise
+    raise SecretError(f"{ref} kept changing while values were generated for it ({ATTEMPTS} attempts): "
+                      "another run is writing it; run again when it is done", kind="run")
 
 
 def ensure(client, item: dict, *, check_mode: bool) -> dict:
@@ -135,9 +197,7 @@ def ensure(client, item: dict, *, check_mode: bool) -> dict:
                      check_mode=check_mode)[0]
         return {"ref": res.ref, "action": res.action, "changed": res.changed, "keys": [], "generated": [],
                 "diff": res.diff}
-    current = get(client, "v1", "Secret", item["name"], item["namespace"])
-    obj, generated = desired(item, current)
-    res = apply(client, [obj], check_mode=check_mode, redact=secret_redactor())[0]
+    obj, generated, res = _converge(client, item, check_mode=check_mode)
     out = {"ref": res.ref, "action": res.action, "changed": res.changed,
            "keys": sorted(obj["data"]), "generated": generated, "diff": res.diff}
     if item["return_values"]:

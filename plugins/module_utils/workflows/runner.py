@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module
 from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient
 from ansible_collections.mlops.platform.plugins.module_utils.workflows.submit import Submitter
 
@@ -37,7 +37,7 @@ def run_module(module) -> None:
             poll=p["poll_interval"],
         )
     except PlatformError as e:
-        module.fail_json(msg=str(e))
+        fail_module(module, e)
     wf = result.pop("workflow")
     result.update(
         workflow=wf["name"],

@@ -8,7 +8,9 @@ import pytest
 import yaml
 from ansible_collections.mlops.platform.plugins.module_utils.kube.args import KUBE_ARGSPEC
 
-MODULES = ["argocd_application", "argocd_project", "argocd_repository", "generated_secret"]
+MODULES = [
+    "argocd_application", "argocd_project", "argocd_repository", "generated_secret", "release_manifest",
+]
 
 
 def spec_of(name):
@@ -16,6 +18,7 @@ def spec_of(name):
     from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import top_level_spec
     from ansible_collections.mlops.platform.plugins.module_utils.argocd.project import PROJECT_SPEC
     from ansible_collections.mlops.platform.plugins.module_utils.argocd.repository import REPOSITORY_SPEC
+    from ansible_collections.mlops.platform.plugins.module_utils.kube.manifest import MANIFEST_SPEC
     from ansible_collections.mlops.platform.plugins.module_utils.secrets.generated import SECRET_SPEC
 
     return {
@@ -23,6 +26,7 @@ def spec_of(name):
         "argocd_project": top_level_spec(PROJECT_SPEC, "projects"),
         "argocd_repository": top_level_spec(REPOSITORY_SPEC, "repositories", with_suboptions=True),
         "generated_secret": top_level_spec(SECRET_SPEC, "secrets", with_suboptions=True),
+        "release_manifest": MANIFEST_SPEC,
     }[name]
 
 
