@@ -36,6 +36,9 @@ OPTIONS = {
     "platform_s3_access_key": "contract-access-key",
     "platform_s3_secret_key": "contract-secret-key",
 }
+#: Release manifests the gitops and workflows stages install (their Services are reached through
+#: Traefik), at the releases issue 13 pins, in the namespaces the roles install them to.
+INSTALL_MANIFESTS = {"argo-cd-v3.5.1-install.yaml": "argocd", "argo-workflows-v4.1.2-install.yaml": "argo"}
 COUNTS: dict[str, int] = {}
 SECONDS: dict[str, float] = {}
 
@@ -272,11 +275,18 @@ def namespaced(installed, rendered, kube) -> dict[tuple[str, str], bool]:
 
 
 @pytest.fixture(scope="session")
-def platform(namespaced, rendered, kube):
+def platform(namespaced, rendered, kube, shared_fixtures):
     """The rendered runs, every namespaced object with its namespace (as ArgoCD applies it), and
     the objects controllers make from them (references.made_by_controllers), with the API
     server's own `kubernetes` Service as the control plane serves it."""
     api_service = kube.request("GET", "/api/v1/namespaces/default/services/kubernetes")
+    installed = [Obj("", api_service, "default", "the API server")]
+    for filename, ns in INSTALL_MANIFESTS.items():
+        docs = yaml.load_all((shared_fixtures / "manifests" / filename).read_text(), Loader=LOADER)
+        for d in docs:
+            if d and d.get("kind") == "Service":
+                d["metadata"].setdefault("namespace", ns)
+                installed.append(Obj("", d, ns, filename))
     for r in rendered.values():
-        r.extra = [*refs.made_by_controllers(r), Obj("", api_service, "default", "the API server")]
+        r.extra = [*refs.made_by_controllers(r), *installed]
     return rendered

@@ -304,6 +304,40 @@ def check_ingresses(rendered: Rendered) -> tuple[list[Problem], int]:
                     )
                 elif port.get("number") not in svc.ports and port.get("name") not in svc.ports.values():
                     problems.append(Problem(ing.ref, svc.ref, f"port {port} is not one of {svc.ports}"))
+    for route in rendered.of_kind("IngressRoute"):
+        spec = route.body.get("spec") or {}
+        transports = {o.name for o in rendered.of_kind("ServersTransport") if o.namespace == route.namespace}
+        certs = {
+            (o.body.get("spec") or {}).get("secretName")
+            for o in rendered.of_kind("Certificate")
+            if o.namespace == route.namespace
+        }
+        secret = (spec.get("tls") or {}).get("secretName")
+        if secret and secret not in certs:
+            problems.append(
+                Problem(route.ref, f"Secret {route.namespace}/{secret}", "no rendered Certificate makes it")
+            )
+        for r in spec.get("routes") or []:
+            for backend in r.get("services") or []:
+                n += 1
+                ns = backend.get("namespace") or route.namespace
+                svc = svcs.get((ns, backend.get("name")))
+                if svc is None:
+                    problems.append(
+                        Problem(route.ref, f"Service {ns}/{backend.get('name')}", "no such Service")
+                    )
+                elif backend.get("port") not in svc.ports and backend.get("port") not in svc.ports.values():
+                    problems.append(
+                        Problem(route.ref, svc.ref, f"port {backend.get('port')} is not one of {svc.ports}")
+                    )
+                if backend.get("serversTransport") and backend["serversTransport"] not in transports:
+                    problems.append(
+                        Problem(
+                            route.ref,
+                            f"ServersTransport {route.namespace}/{backend['serversTransport']}",
+                            "not rendered",
+                        )
+                    )
     return problems, n
 
 

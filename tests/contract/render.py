@@ -46,7 +46,8 @@ class Obj:
     @property
     def ref(self) -> str:
         ns = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {ns}{self.name} ({f'made by {self.maker}' if self.maker else f'Application {self.app}'})"
+        origin = f"made by {self.maker}" if self.maker else f"Application {self.app}"
+        return f"{self.kind} {ns}{self.name} ({origin})"
 
 
 @dataclass

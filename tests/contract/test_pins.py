@@ -118,3 +118,34 @@ def test_argo_pin_is_a_fixture_release(role, var, pattern, shared_fixtures):
     assert version is not None, f"roles/{role}/defaults/main.yml has no {var}"
     assert path.exists(), f"roles/{role} {var}={version} -> no {path}"
     count("pins checked against fixtures")
+
+
+#: versions.env entries that are settings, not component versions.
+NOT_COMPONENTS = {"TERRAFORM_MIN_VERSION", "DEBIAN_SUITE", "NODE_IMAGE"}
+
+
+def _readme_rows() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Components", 1)[1].split("\n## ", 1)[0]
+    return [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+
+
+@pytest.mark.parametrize("key", sorted(set(versions_env()) - NOT_COMPONENTS))
+def test_readme_component_table_shows_the_pin(key):
+    value = versions_env()[key].rsplit(":", 1)[-1]
+    rows = [r for r in _readme_rows() if re.search(rf"\b{key}\b", r)]
+    assert rows, f"README.md ## Components has no row naming versions.env {key}"
+    assert any(value in r.split("|")[2] for r in rows), (
+        f"README.md row {rows[0]!r} -> versions.env {key}={value}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "var"), [("gitops", "gitops_argocd_version"), ("workflows", "workflows_version")]
+)
+def test_readme_component_table_shows_the_argo_pins(role, var):
+    value = role_default(role, var)
+    rows = [r for r in _readme_rows() if var in r]
+    assert rows and value in rows[0].split("|")[2], (
+        f"README.md ## Components {rows} -> roles/{role} {var}={value}"
+    )

@@ -67,7 +67,7 @@ def cluster():
             }
         )
     storage = {
-        k: _template("{{ %s }}" % k, base)
+        k: _template("{{ " + k + " }}", base)
         for k in ("local_path_provisioner_storage_class", "local_path_provisioner_claim_root")
     }
     assert data_host, f"no host of {OUTPUTS.name} carries the data volume"
@@ -140,11 +140,13 @@ def test_the_volumes_storage_class_provisions_on_the_data_volume(cluster):
     """The class our PVCs ask for is the one Kubespray's local-path provisioner serves, whose
     claim root is on the data volume's mount."""
     _nodes, _host, storage, config = cluster
-    assert storage["local_path_provisioner_storage_class"] == config["mlops_storage_class"], (
-        f"kubespray.yml local_path_provisioner_storage_class {storage['local_path_provisioner_storage_class']!r} "
+    klass = storage["local_path_provisioner_storage_class"]
+    assert klass == config["mlops_storage_class"], (
+        f"kubespray.yml local_path_provisioner_storage_class {klass!r} "
         f"-> {OPENSTACK_CONFIG.name} mlops_storage_class {config['mlops_storage_class']!r}"
     )
     root = str(storage["local_path_provisioner_claim_root"])
     assert root.startswith(config["mlops_data_mount"].rstrip("/") + "/"), (
-        f"kubespray.yml local_path_provisioner_claim_root {root!r} -> mlops_data_mount {config['mlops_data_mount']!r}"
+        f"kubespray.yml local_path_provisioner_claim_root {root!r} "
+        f"-> mlops_data_mount {config['mlops_data_mount']!r}"
     )

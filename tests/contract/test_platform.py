@@ -73,7 +73,7 @@ def _assert_none(problems: list, what: str, n: int) -> None:
 #: (docs: notes/issue-11.md). They stay out of the verdict, and the test fails once one
 #: resolves, so its entry is removed then.
 KNOWN_BROKEN = {
-    "workflows_training_endpoint": "nothing deploys the training service that train-model calls (roles/workflows)",
+    "workflows_training_endpoint": "nothing deploys the training service train-model calls (roles/workflows)",
 }
 
 
@@ -204,3 +204,31 @@ def test_the_options_replace_minio_with_the_external_endpoint(platform):
         for h in [r["host"]]
     ]
     assert hosts and all(fnmatch.fnmatch(h, "*.ml.example.org") for h in hosts), hosts
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_every_url_status_gives_is_a_rendered_route(platform, run):
+    """`mlopsctl status` URLs (src/mlops_platform/urls.py) -> a rendered Ingress or IngressRoute host."""
+    import re
+
+    from mlops_platform.urls import operator_urls
+
+    from .conftest import FLOATING_IP, OPTIONS
+
+    config = yaml.safe_load(OPENSTACK_CONFIG.read_text())
+    values = {**config, "mlops_floating_ip": FLOATING_IP, **(OPTIONS if run == "options" else {})}
+    hosts = {r["host"] for o in platform[run].of_kind("Ingress") for r in o.body["spec"].get("rules") or []}
+    hosts |= {
+        h
+        for o in platform[run].of_kind("IngressRoute")
+        for r in o.body["spec"].get("routes") or []
+        for h in re.findall(r"Host\(`([^`]+)`\)", r.get("match", ""))
+    }
+    urls = [u for u in operator_urls(values) if u.url and not u.name.startswith("environment ")]
+    missing = [
+        f"mlopsctl status {u.name} {u.url} -> no rendered Ingress/IngressRoute has that host"
+        for u in urls
+        if u.url.removeprefix("https://").split("/")[0] not in hosts
+    ]
+    count(f"status URLs checked ({run})", len(urls))
+    assert len(urls) >= 6 and not missing, "\n".join(missing) + f"\nhosts: {sorted(hosts)}"
