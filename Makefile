@@ -13,7 +13,8 @@ export MLOPS_CONTROLPLANE_DIR := $(CACHE)/controlplane
 PYTEST := $(VENV)/bin/python -m pytest
 
 .PHONY: help deps test-deps run test kubespray envtest-up envtest-down \
-        test-lint test-sanity test-unit test-terraform test-molecule test-integration test-fuzz test-rehearsal
+        test-lint test-sanity test-unit test-terraform test-molecule test-integration test-contract \
+        test-fuzz test-rehearsal
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -23,7 +24,7 @@ deps: ## runtime toolchain: venv with the package and the `ansible` collections
 
 test-deps: ## everything the tests need (venv dev tools, podman image, Go-built tools, MLflow)
 	@scripts/deps.sh dev
-	@scripts/build-go.sh envtest provider helm terraform
+	@scripts/build-go.sh envtest provider helm terraform schedcheck
 	@scripts/test-deps.sh
 
 run: deps ## the main job on the local rehearsal target
@@ -66,6 +67,9 @@ test-integration:
 
 test-rehearsal:
 	scripts/rehearsal-test.sh
+
+test-contract:
+	$(PYTEST) tests/contract
 
 test-fuzz:
 	$(PYTEST) -s tests/fuzz

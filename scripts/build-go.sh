@@ -4,6 +4,7 @@
 #   provider    terraform-provider-openstack in a filesystem mirror + CLI config
 #   helm        helm v3 for chart tests
 #   terraform   `terraform` on PATH when >= TERRAFORM_MIN_VERSION, else OpenTofu built here
+#   schedcheck  the kube-scheduler's node filters as a command (tests/contract/schedcheck/)
 source "$(dirname "$0")/lib.sh"
 need go "install Go 1.25+ (https://go.dev/doc/install or apt-get install golang)"
 
@@ -74,6 +75,19 @@ build_helm() {
   ln -sfn "$dir/helm" "$CACHE/bin/helm"
 }
 
+build_schedcheck() {
+  local src="$ROOT/tests/contract/schedcheck" dir
+  dir="$CACHE/go/schedcheck-$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go | sha256sum | cut -c1-12)"
+  if [ -x "$dir/schedcheck" ]; then
+    skip "schedcheck"
+  else
+    step "build schedcheck (tests/contract/schedcheck)"
+    mkdir -p "$dir"
+    (cd "$src" && go build -trimpath -o "$dir/schedcheck.tmp" . && mv "$dir/schedcheck.tmp" "$dir/schedcheck")
+  fi
+  ln -sfn "$dir/schedcheck" "$CACHE/bin/schedcheck"
+}
+
 ensure_terraform() {
   local found
   found=$(command -v terraform || true)
@@ -103,6 +117,7 @@ for what in "${@:-envtest provider helm terraform}"; do
       provider) build_provider ;;
       helm) build_helm ;;
       terraform) ensure_terraform ;;
+      schedcheck) build_schedcheck ;;
       *) die "unknown tool $w" ;;
     esac
   done

@@ -172,6 +172,13 @@ def print_status(state: Status, console: Console | None = None) -> None:
         for name, value in state.infra.items():
             infra.add_row(name, value if isinstance(value, str) else repr(value))
         console.print(infra)
+    if state.urls:
+        links = Table(title="URLs", title_justify="left")
+        links.add_column("open")
+        links.add_column("at")
+        for u in state.urls:
+            links.add_row(u.name, u.url or f"[dim]{u.note}[/]")
+        console.print(links)
     if state.applications:
         apps = Table(title="Applications", title_justify="left")
         for col in ("name", "project", "destination", "sync", "health"):

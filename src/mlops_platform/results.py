@@ -169,6 +169,8 @@ class Status:
     environments: list[EnvironmentStatus] = field(default_factory=list)
     workflow_templates: list[WorkflowTemplateInfo] = field(default_factory=list)
     credentials: list[CredentialInfo] = field(default_factory=list)
+    #: The URLs an operator opens (urls.OperatorURL: name, url, note).
+    urls: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

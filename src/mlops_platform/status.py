@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import urls
 from .errors import EXIT_BAD_INPUT, EXIT_RUN_FAILED, MlopsError
 from .results import (
     ApplicationStatus,
@@ -241,7 +242,7 @@ def _terraform_outputs(root: Path, terraform_dir: str | None) -> dict[str, Any] 
 
 
 def read_status(platform: Platform) -> Status:
-    values = platform.vars(STATUS_VARS)
+    values = platform.vars(STATUS_VARS + urls.URL_VARS)
     target = str(values.get("mlops_target", ""))
     status = Status(target=target, inventory=str(platform.inventory), cluster=ClusterInfo(reachable=False))
     if target != "local":
@@ -290,6 +291,7 @@ def read_status(platform: Platform) -> Status:
             for o in _list(custom, "workflowtemplates")
         ]
         secrets = _generated_secrets(core)
+        status.urls = urls.operator_urls(values, urls.node_ports(core, values))
     except ApiException as e:
         raise MlopsError(
             f"reading the cluster failed: HTTP {e.status} {e.reason}", exit_code=EXIT_RUN_FAILED

@@ -111,9 +111,10 @@ def test_platform_applications(converged, kube):
         query={"labelSelector": "app.kubernetes.io/part-of=mlops-platform"},
     )["items"]
     by_name = {a["metadata"]["name"]: a for a in apps}
-    assert set(by_name) == {"minio", "postgresql", "mlflow", "monitoring", "label-studio"}
+    # postgresql brings CloudNativePG's operator; the local target's NodePort exposure, no Traefik.
+    assert set(by_name) == {"cnpg", "minio", "postgresql", "mlflow", "monitoring", "label-studio"}
     waves = {n: int(a["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for n, a in by_name.items()}
-    assert waves["minio"] < waves["postgresql"] < waves["mlflow"]
+    assert waves["cnpg"] < waves["postgresql"] < waves["mlflow"] and waves["minio"] < waves["mlflow"]
     for app in apps:
         assert app["spec"]["source"]["targetRevision"], "every chart is pinned"
         assert app["spec"]["project"] == "platform"
@@ -129,6 +130,7 @@ def test_platform_applications(converged, kube):
     for name, ns in (
         ("minio-credentials", "platform"),
         ("postgresql-credentials", "platform"),
+        ("label-studio-db", "platform"),
         ("grafana-admin", "monitoring"),
         ("label-studio-admin", "platform"),
     ):
