@@ -35,7 +35,7 @@ PY
 install() { # install SOURCE... -> into the collections path $1
   local dest=$1; shift
   local log="$CACHE/kubespray-$v.install.log"
-  ansible-galaxy collection install --force "$@" -p "$dest" >"$log" 2>&1 \
+  ansible-galaxy collection install "$@" -p "$dest" >"$log" 2>&1 \
     || { tail -n 20 "$log"; die "ansible-galaxy collection install failed (log: $log)"; }
 }
 

@@ -6,12 +6,13 @@ Kubespray v2.31.0 is installed from the vendored release tree by `scripts/kubesp
 fixture` (`ansible-galaxy collection install` of a local source, as `make kubespray`
 does from GitHub). Its own code gives every verdict here: the asserts its cluster.yml
 runs first (playbooks/boilerplate.yml: the Ansible version, dynamic_groups,
-validate_inventory) and the downloads table each node computes (kubespray_defaults,
-evaluated as its download role does), through our cluster preflight, on the inventories
-the inventory plugin builds from recorded Terraform outputs (1, 3, 5 and 100 nodes)
-with inventory/openstack/group_vars. Nothing runs on a node: every task here runs on the
-controller, so the hosts use the local connection and the facts a Debian 12 amd64 VM
-reports are given as host vars (the Molecule `cluster` scenario gathers real ones).
+validate_inventory; the two roles through our preflight, as the wrappers run them) and
+the downloads table each node computes (kubespray_defaults, evaluated as its download
+role does), on the inventories the inventory plugin builds from the recorded Terraform
+outputs (tests/fixtures/terraform/outputs_<n>.json) with inventory/openstack/group_vars.
+Nothing runs on a node: every task here runs on the controller, so the hosts use the
+local connection and the facts a Debian 12 amd64 VM reports are given as host vars
+(the Molecule `cluster` scenario gathers real ones).
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ RECORDED = ROOT / "tests" / "fixtures" / "terraform"
 # What a Debian 12 amd64 VM reports (the facts Kubespray's defaults read).
 VM_FACTS = {"ansible_architecture": "x86_64", "ansible_system": "Linux", "ansible_os_family": "Debian"}
 
-# Kubespray's own first asserts, then our preflight's Kubespray part (its defaults, the
-# version against its checksums, dynamic_groups, validate_inventory, the downloads table).
+# What Kubespray's cluster.yml runs first (its boilerplate.yml: the Ansible version
+# asserts, then the dynamic_groups and validate_inventory roles), the last two through
+# our preflight's Kubespray part, which adds its defaults, our version check against
+# its checksums and the downloads table.
 PLAYBOOK = [
     {
-        "name": "Kubespray's boilerplate",
-        "ansible.builtin.import_playbook": "kubernetes_sigs.kubespray.boilerplate",
+        "name": "Kubespray's Ansible checks",
+        "ansible.builtin.import_playbook": "kubernetes_sigs.kubespray.ansible_version",
     },
     {
         "name": "Kubespray preflight",
@@ -142,7 +145,9 @@ def test_generated_inventory_passes_kubesprays_checks(tmp_path, n):
     ],
 )
 def test_kubespray_rejects(tmp_path, extra, verdict):
-    rc, out = run(tmp_path, inventory_dir(tmp_path, 1, **extra))
+    # Kubespray's boilerplate.yml itself first, so its verdict comes before any of ours.
+    playbook = [{"ansible.builtin.import_playbook": "kubernetes_sigs.kubespray.boilerplate"}, *PLAYBOOK[1:]]
+    rc, out = run(tmp_path, inventory_dir(tmp_path, 1, **extra), playbook)
     assert rc != 0
     assert verdict in out, out[-6000:]
 
