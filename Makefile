@@ -26,6 +26,7 @@ test-deps: ## everything the tests need (venv dev tools, podman image, Go-built 
 	@scripts/deps.sh dev
 	@scripts/build-go.sh envtest provider helm terraform schedcheck
 	@scripts/test-deps.sh
+	@scripts/kubespray.sh fixture
 
 run: deps ## the main job on the local rehearsal target
 	@scripts/build-go.sh envtest
@@ -34,8 +35,8 @@ run: deps ## the main job on the local rehearsal target
 test: test-deps ## every test tier, with a summary
 	@scripts/test.sh $(TIERS)
 
-kubespray: deps ## install the pinned Kubespray collection (needs GitHub; not used by run/test)
-	ansible-galaxy collection install -r requirements.yml -p $(CACHE)/collections
+kubespray: deps ## install the pinned Kubespray collection (needs GitHub; the tests install it from the fixture)
+	@scripts/kubespray.sh
 
 envtest-up: deps ## start the local control plane; prints the kubeconfig path
 	@scripts/build-go.sh envtest

@@ -5,6 +5,7 @@
 # if any did. Scenarios create and remove their own containers, loop devices and
 # control plane. Usage: scripts/molecule.sh [scenario...]
 source "$(dirname "$0")/lib.sh"
+export KUBESPRAY_VERSION  # molecule/cluster reads it (the fixture's Kubespray under .cache/)
 export PATH="$VENV/bin:$CACHE/bin:$PATH"
 export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 export MOLECULE_NO_LOG=false
@@ -12,6 +13,8 @@ need molecule "make test-deps (the venv's dev extra: molecule, molecule-plugins[
 need podman "make test-deps (apt-get install podman runc)"
 podman image exists "$NODE_IMAGE" || die "podman image $NODE_IMAGE is missing: make test-deps (scripts/build-node-image.sh) builds it"
 [ -x "$CACHE/envtest/current/kube-apiserver" ] || die "the test control plane is missing: make test-deps (scripts/build-go.sh envtest) builds it"
+[ -f "$CACHE/kubespray-$KUBESPRAY_VERSION/standin/ansible_collections/kubernetes_sigs/kubespray/MANIFEST.json" ] \
+  || die "Kubespray $KUBESPRAY_VERSION from the fixture is missing: make test-deps (scripts/kubespray.sh fixture) installs it"
 "$VENV/bin/python" -c 'import testinfra' 2>/dev/null || die "pytest-testinfra is missing from $VENV: pip install 'pytest-testinfra>=10'"
 
 cd "$ROOT"

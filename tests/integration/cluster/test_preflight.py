@@ -4,8 +4,8 @@
 
 Runs the real roles with ansible-playbook against hosts on this machine (local
 connection): the checks under test are read-only and run before any change, and
-the recap must show changed=0. The Kubespray stand-in (tests/fixtures/kubespray)
-plays the installed Kubespray collection.
+the recap must show changed=0. Kubespray is the real collection, installed from the
+fixture by `scripts/kubespray.sh fixture` (its checks are in test_kubespray.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
-STANDIN = ROOT / "tests" / "fixtures" / "kubespray"
+VERSION = re.search(r"^KUBESPRAY_VERSION=(.+)$", (ROOT / "versions.env").read_text(), re.M).group(1)
+KUBESPRAY = ROOT / ".cache" / f"kubespray-{VERSION}" / "collections"
 COLLECTIONS = ROOT / ".cache" / "collections"
 
 PREFLIGHT_PLAY = [
@@ -66,10 +67,10 @@ def inventory(groups: dict[str, list[str]], host_vars: dict | None = None, **all
     }
 
 
-def run(tmp_path: Path, play: list, inv: dict, *, standin: bool = True) -> tuple[int, str]:
+def run(tmp_path: Path, play: list, inv: dict, *, kubespray: bool = True) -> tuple[int, str]:
     (tmp_path / "play.yml").write_text(yaml.safe_dump(play, sort_keys=False))
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inv, sort_keys=False))
-    paths = ([str(STANDIN)] if standin else []) + [str(COLLECTIONS)]
+    paths = ([str(KUBESPRAY)] if kubespray else []) + [str(COLLECTIONS)]
     env = {
         **os.environ,
         "PATH": f"{ROOT / '.cache' / 'venv' / 'bin'}:{os.environ.get('PATH', '')}",
@@ -144,6 +145,12 @@ def test_valid_inventory_passes(tmp_path):
             "group kube_control_plane is empty",
             id="no-control-plane",
         ),
+        pytest.param(
+            {"kube_control_plane": ["cp1"], "etcd": ["cp1"], "kube_node": ["cp1"]},
+            {"argocd_version": "v3.1.8", "argocd_namespace": "argocd"},
+            "argocd_namespace was renamed to gitops_namespace (Kubespray defines its own argocd_* variables)",
+            id="old-gitops-variable-name",
+        ),
     ],
 )
 def test_bad_inventory_fails_before_any_change(tmp_path, groups, extra, expected):
@@ -156,7 +163,7 @@ def test_bad_inventory_fails_before_any_change(tmp_path, groups, extra, expected
 
 def test_kubespray_not_installed_names_the_install_command(tmp_path):
     inv = inventory({"kube_control_plane": ["cp1"], "etcd": ["cp1"], "kube_node": ["cp1"]})
-    rc, out = run(tmp_path, PREFLIGHT_PLAY, inv, standin=False)
+    rc, out = run(tmp_path, PREFLIGHT_PLAY, inv, kubespray=False)
     assert rc != 0
     assert "Kubespray is not installed" in out
     assert "make kubespray" in out
