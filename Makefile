@@ -13,7 +13,7 @@ export MLOPS_CONTROLPLANE_DIR := $(CACHE)/controlplane
 PYTEST := $(VENV)/bin/python -m pytest
 
 .PHONY: help deps test-deps run test kubespray envtest-up envtest-down \
-        test-lint test-sanity test-unit test-terraform test-molecule test-integration test-rehearsal
+        test-lint test-sanity test-unit test-terraform test-molecule test-integration test-rehearsal test-cloud
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -66,3 +66,6 @@ test-integration:
 
 test-rehearsal:
 	scripts/rehearsal-test.sh
+
+test-cloud:
+	scripts/cloud-test.sh
