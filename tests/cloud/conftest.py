@@ -110,6 +110,7 @@ class Stage:
     """playbooks/*.yml on a copy of terraform/ and the shipped config, against the local cloud."""
 
     def __init__(self, tmp: Path, env: dict, scenario: str) -> None:
+        tmp.mkdir(parents=True)
         self.tmp = tmp
         self.scenario = scenario
         self.tf = tmp / "terraform"
@@ -195,9 +196,30 @@ class Stage:
         return proc.returncode == 0
 
 
+    def cleanup(self) -> None:
+        """Destroy whatever a failed scenario left in its states, so the next one starts clean."""
+        for root in (self.tf, self.tf / "data-volume"):
+            if self.state(root):
+                subprocess.run(
+                    ["terraform", "destroy", "-auto-approve", "-input=false", "-no-color", "-lock=false"],
+                    capture_output=True,
+                    env=self.env,
+                    cwd=root,
+                    timeout=600,
+                )
+
+
 @pytest.fixture
-def stage(tmp_path, clouds_env, request):
-    return lambda scenario: Stage(tmp_path, clouds_env, scenario)
+def stage(tmp_path, clouds_env):
+    made: list[Stage] = []
+
+    def make(scenario: str, name: str = "") -> Stage:
+        made.append(Stage(tmp_path / (name or f"s{len(made)}"), clouds_env, scenario))
+        return made[-1]
+
+    yield make
+    for st in made:
+        st.cleanup()
 
 
 def ensure_keypair(conn, name: str) -> None:

@@ -6,16 +6,46 @@ terraform_stack and openstack_preflight, the inventory plugin on the real output
 
 from __future__ import annotations
 
+import re
+
 from conftest import ensure_keypair, leftovers, recap
+
+
+def usage(conn) -> dict:
+    """What the project uses, by the quota names openstack_preflight checks."""
+    project = conn.current_project_id
+    lim = conn.compute.get_limits().absolute
+    out = {"instances": lim.instances_used, "cores": lim.total_cores_used, "ram": lim.total_ram_used}
+    net = conn.network.get_quota(project, details=True)
+    for name in ("floating_ips", "security_groups", "security_group_rules", "ports"):
+        out[name] = getattr(net, name)["used"]
+    vol = conn.block_storage.get_quota_set(project, usage=True)
+    out.update(volumes=vol.usage["volumes"], gigabytes=vol.usage["gigabytes"])
+    return out
+
+
+def preflight_needs(stdout: str) -> dict:
+    m = re.search(r"preflight: needs \{([^}]*)\}", " ".join(stdout.split()))
+    assert m, stdout[-3000:]
+    return {k: int(v) for k, v in re.findall(r"(\w+)'*: (\d+)", m.group(1))}
 
 
 def test_shipped_config_lifecycle(stage, conn):
     st = stage("shipped config (3 nodes)")
     ensure_keypair(conn, "mlops-ops")  # the shipped config names an existing key pair
 
+    before = usage(conn)
     first = st.play("infra", timing="apply")
     assert first.returncode == 0, first.stdout[-4000:]
     assert recap(first.stdout)["changed"] == 2  # the data volume root, then the cluster root
+    # What preflight said the plan needs is what the apply took from the quotas.
+    after = usage(conn)
+    taken = {k: after[k] - before[k] for k in after if after[k] != before[k]}
+    needs = preflight_needs(first.stdout)
+    # Preflight also counts the subnet's DHCP port, which only a DHCP agent creates
+    # (a real cloud has one; this one has no agents).
+    assert needs.pop("ports") == taken.pop("ports") + 1
+    assert needs == taken
 
     inv = st.inventory()
     hv = inv["_meta"]["hostvars"]

@@ -47,6 +47,11 @@ class Request:
     security_group_rules: int = 1
 
 
+# Neutron gives every new security group two egress rules (IPv4 and IPv6, any
+# destination); they count against the security_group_rules quota like ours.
+NEW_GROUP_EGRESS_RULES = 2
+
+
 @dataclass
 class Need:
     quota: str
@@ -238,7 +243,7 @@ class Preflight:
             Need("security_groups", 0 if sg_exists else 1, "the cluster security group"),
             Need(
                 "security_group_rules",
-                max(self.req.security_group_rules - sg_rules, 0),
+                max(self.req.security_group_rules - sg_rules, 0) + (0 if sg_exists else NEW_GROUP_EGRESS_RULES),
                 "the cluster's rules",
             ),
             Need("ports", len(new) + (2 if network_new else 0), "one port per new node (+ router and DHCP)"),
