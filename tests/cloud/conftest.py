@@ -183,6 +183,24 @@ class Stage:
             if r["mode"] == "managed" and r.get("instances")
         )
 
+    def terraform_show_servers(self) -> list[str]:
+        """IDs of the servers in the cluster's state."""
+        proc = subprocess.run(
+            ["terraform", "show", "-json"], capture_output=True, text=True, env=self.env, cwd=self.tf, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr
+        ids = []
+
+        def walk(module: dict) -> None:
+            for r in module.get("resources", []):
+                if r["type"] == "openstack_compute_instance_v2":
+                    ids.append(r["values"]["id"])
+            for child in module.get("child_modules", []):
+                walk(child)
+
+        walk(json.loads(proc.stdout).get("values", {}).get("root_module", {}))
+        return sorted(ids)
+
     def plan_is_empty(self, root: Path | None = None) -> bool:
         proc = subprocess.run(
             ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false"],
