@@ -117,7 +117,9 @@ class Stage:
         shutil.copytree(
             ROOT / "terraform",
             self.tf,
-            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "*.auto.tfvars.json", ".terraform.lock.hcl"),
+            ignore=shutil.ignore_patterns(
+                ".terraform", "*.tfstate*", "*.auto.tfvars.json", ".terraform.lock.hcl"
+            ),
         )
         self.inv = tmp / "inventory"
         shutil.copytree(ROOT / "inventory" / "openstack" / "group_vars", self.inv / "group_vars")
@@ -132,7 +134,10 @@ class Stage:
             ANSIBLE_NOCOLOR="1",
             ANSIBLE_FORCE_COLOR="0",
         )
-        self.vars = {"infra_terraform_dir": str(self.tf), "infra_data_volume_dir": str(self.tf / "data-volume")}
+        self.vars = {
+            "infra_terraform_dir": str(self.tf),
+            "infra_data_volume_dir": str(self.tf / "data-volume"),
+        }
 
     def play(self, name: str, extra: dict | None = None, *more: str, timing: str | None = None):
         vars_file = self.tmp / f"extra-{time.monotonic_ns()}.json"
@@ -186,7 +191,12 @@ class Stage:
     def terraform_show_servers(self) -> list[str]:
         """IDs of the servers in the cluster's state."""
         proc = subprocess.run(
-            ["terraform", "show", "-json"], capture_output=True, text=True, env=self.env, cwd=self.tf, timeout=120
+            ["terraform", "show", "-json"],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=self.tf,
+            timeout=120,
         )
         assert proc.returncode == 0, proc.stderr
         ids = []
@@ -212,7 +222,6 @@ class Stage:
         )
         assert proc.returncode in (0, 2), proc.stdout[-2000:] + proc.stderr[-2000:]
         return proc.returncode == 0
-
 
     def cleanup(self) -> None:
         """Destroy whatever a failed scenario left in its states, so the next one starts clean."""

@@ -51,7 +51,7 @@ def test_quota_hit_halfway(stage, conn, instances_quota):
     hit = st.play("infra", {**config("fq"), "infra_preflight": False}, timing="apply (fails at quota)")
     out = " ".join(hit.stdout.split())
     assert hit.returncode != 0
-    assert "the project's instances quota is exceeded" in out, out[-3000:]
+    assert "instances quota is exceeded" in out, out[-3000:]
     assert len(leftovers(conn, "fq-").get("servers", [])) <= 2
     instances_quota(10)
     rerun = st.play("infra", config("fq"), timing="re-run")

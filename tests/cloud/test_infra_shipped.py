@@ -56,7 +56,9 @@ def test_shipped_config_lifecycle(stage, conn):
     fip = next(iter(conn.network.ips(port_id=next(iter(conn.network.ports(name="mlops-cp1"))).id)))
     assert hv["cp1"]["ansible_host"] == fip.floating_ip_address
     assert hv["w1"]["ansible_ssh_common_args"] == f"-o ProxyJump=debian@{fip.floating_ip_address}"
-    assert hv["w1"]["ansible_host"] == next(iter(conn.network.ports(name="mlops-w1"))).fixed_ips[0]["ip_address"]
+    assert (
+        hv["w1"]["ansible_host"] == next(iter(conn.network.ports(name="mlops-w1"))).fixed_ips[0]["ip_address"]
+    )
     assert sorted(inv["kube_control_plane"]["hosts"]) == ["cp1"]
     assert sorted(inv["etcd"]["hosts"]) == ["cp1", "w1", "w2"]
     volume = conn.block_storage.find_volume("mlops-data")
@@ -71,12 +73,14 @@ def test_shipped_config_lifecycle(stage, conn):
 
     grown = st.play(
         "infra",
-        {"infra_nodes": {
-            "cp1": {"roles": ["control_plane", "etcd"], "flavor": "m1.large"},
-            "w1": {"roles": ["worker", "etcd"], "flavor": "m1.xlarge"},
-            "w2": {"roles": ["worker", "etcd"], "flavor": "m1.xlarge"},
-            "w3": {"roles": ["worker"], "flavor": "m1.xlarge"},
-        }},
+        {
+            "infra_nodes": {
+                "cp1": {"roles": ["control_plane", "etcd"], "flavor": "m1.large"},
+                "w1": {"roles": ["worker", "etcd"], "flavor": "m1.xlarge"},
+                "w2": {"roles": ["worker", "etcd"], "flavor": "m1.xlarge"},
+                "w3": {"roles": ["worker"], "flavor": "m1.xlarge"},
+            }
+        },
         timing="grow 3 -> 4",
     )
     assert grown.returncode == 0, grown.stdout[-4000:]

@@ -143,7 +143,11 @@ def test_examples_apply_on_an_empty_project_and_destroy(conn, clouds_env, tmp_pa
         def tf(*args: str, root: Path = example) -> subprocess.CompletedProcess:
             return subprocess.run(
                 ["terraform", *args, "-input=false", "-no-color"],
-                capture_output=True, text=True, env=env, cwd=root, timeout=900,
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=root,
+                timeout=900,
             )
 
         assert tf("init").returncode == 0

@@ -126,9 +126,7 @@ class Configs:
                 "database": {"connection": self.db("glance")},
                 "glance_store": {"default_backend": "file"},
                 "file": {"filesystem_store_datadir": str(self.dir / "glance" / "images")},
-                "os_glance_staging_store": {
-                    "filesystem_store_datadir": str(self.dir / "glance" / "staging")
-                },
+                "os_glance_staging_store": {"filesystem_store_datadir": str(self.dir / "glance" / "staging")},
                 "os_glance_tasks_store": {"filesystem_store_datadir": str(self.dir / "glance" / "tasks")},
                 "keystone_authtoken": self.authtoken(),
                 "paste_deploy": {"flavor": "keystone"},
@@ -221,7 +219,9 @@ class Configs:
                     "auth_strategy": "keystone",
                     "api_paste_config": str(self.venv / "etc" / "cinder" / "api-paste.ini"),
                     # Which list filters users may pass (name, status...): without it, none.
-                    "resource_query_filters_file": str(self.venv / "etc" / "cinder" / "resource_filters.json"),
+                    "resource_query_filters_file": str(
+                        self.venv / "etc" / "cinder" / "resource_filters.json"
+                    ),
                     "enabled_backends": "fake",
                     "default_volume_type": "__DEFAULT__",
                     "my_ip": "127.0.0.1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import secrets
@@ -84,12 +85,10 @@ class LocalCloud:
             self._start_backends(state, ports, fresh)
             self._mark("backends", started)
             if fresh:
-                self._sync_databases(venv)
+                self._sync_databases(venv, ports)
                 self._mark("db sync", started)
             from mlops_platform.localcloud import project
 
-            if fresh:
-                self._keystone_setup(venv, ports)
             self._start_api(state, venv, ports, "keystone")
             admin = self._admin_auth(ports)
             if fresh:
@@ -224,9 +223,10 @@ class LocalCloud:
                 found.add(int(stat.parent.name))
         return sorted(found)
 
-    def _run(self, venv: Path | None, *argv: str, env: dict | None = None) -> None:
+    def _run(self, venv: Path | None, *argv: str, env: dict | None = None, log: str = "setup") -> None:
         exe = str(venv / "bin" / argv[0]) if venv else argv[0]
-        log = self.logs / "setup.log"
+        name = log
+        log = self.logs / f"{name}.log"
         started = time.monotonic()
         with log.open("ab") as out:
             out.write(f"\n$ {' '.join(argv)}\n".encode())
@@ -236,7 +236,7 @@ class LocalCloud:
             ).returncode
             out.write(f"# exit {rc} in {time.monotonic() - started:.1f}s\n".encode())
         if rc != 0:
-            raise LocalCloudError(f"{' '.join(argv)} failed (exit {rc}); see {log}:\n{self._tail('setup')}")
+            raise LocalCloudError(f"{' '.join(argv)} failed (exit {rc}); see {log}:\n{self._tail(name)}")
 
     # -- MariaDB and RabbitMQ ----------------------------------------------------------
 
@@ -304,7 +304,9 @@ class LocalCloud:
         )
         self._wait_port(state, "mariadb", ports.mysql)
         if fresh:
-            statements = "".join(f"CREATE DATABASE IF NOT EXISTS {db} CHARACTER SET utf8mb4;" for db in DATABASES)
+            statements = "".join(
+                f"CREATE DATABASE IF NOT EXISTS {db} CHARACTER SET utf8mb4;" for db in DATABASES
+            )
             self._run(None, "mariadb", f"--socket={self.mysql_socket}", "-uroot", "-e", statements)
         self._wait_port(state, "rabbitmq", ports.rabbit, timeout=120)
 
@@ -335,7 +337,9 @@ class LocalCloud:
         pylib = self.state_dir / "pylib"
         info = pylib / "mlops_localcloud_plugins-1.0.dist-info"
         info.mkdir(parents=True, exist_ok=True)
-        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mlops-localcloud-plugins\nVersion: 1.0\n")
+        (info / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: mlops-localcloud-plugins\nVersion: 1.0\n"
+        )
         (info / "entry_points.txt").write_text(
             "[neutron.ml2.mechanism_drivers]\nmlops_bind_all = mlops_bind_all:BindAllMechanismDriver\n"
         )
@@ -368,36 +372,74 @@ class LocalCloud:
     def _start_worker(self, state: State, venv: Path, name: str) -> None:
         service, binary = WORKERS[name]
         self._spawn(
-            state, name, [str(venv / "bin" / binary), "--config-file", self._conf(service)], self._service_env(service)
+            state,
+            name,
+            [str(venv / "bin" / binary), "--config-file", self._conf(service)],
+            self._service_env(service),
         )
 
-    def _sync_databases(self, venv: Path) -> None:
+    def _sync_databases(self, venv: Path, ports: Ports) -> None:
+        """Each service's schema, in two chains at once (each step is mostly Python start-up)."""
         nova = ["--config-file", self._conf("nova")]
         env = self._service_env("nova")
-        self._run(venv, "keystone-manage", "--config-file", self._conf("keystone"), "db_sync")
-        self._run(venv, "glance-manage", "--config-file", self._conf("glance"), "db_sync")
-        self._run(venv, "placement-manage", "--config-file", self._conf("placement"), "db", "sync")
-        self._run(venv, "nova-manage", *nova, "api_db", "sync", env=env)
         cell0 = Configs.db_url(self.mysql_socket, "nova_cell0")
-        self._run(venv, "nova-manage", *nova, "cell_v2", "map_cell0", "--database_connection", cell0, env=env)
-        self._run(venv, "nova-manage", *nova, "db", "sync", env=env)
-        self._run(venv, "nova-manage", *nova, "cell_v2", "create_cell", "--name", "cell1", env=env)
-        self._run(
-            venv,
-            "neutron-db-manage",
-            "--config-file",
-            self._conf("neutron"),
-            "upgrade",
-            "heads",
-            env=self._service_env("neutron"),
-        )
-        self._run(venv, "cinder-manage", "--config-file", self._conf("cinder"), "db", "sync")
+
+        def identity_and_network() -> None:
+            self._run(
+                venv, "keystone-manage", "--config-file", self._conf("keystone"), "db_sync", log="setup-a"
+            )
+            self._keystone_setup(venv, ports)
+            neutron = ["--config-file", self._conf("neutron")]
+            self._run(venv, "neutron-db-manage", *neutron, "upgrade", "heads", log="setup-a")
+            self._run(
+                venv,
+                "placement-manage",
+                "--config-file",
+                self._conf("placement"),
+                "db",
+                "sync",
+                log="setup-a",
+            )
+
+        def compute_image_volume() -> None:
+            self._run(venv, "nova-manage", *nova, "api_db", "sync", env=env, log="setup-b")
+            self._run(
+                venv,
+                "nova-manage",
+                *nova,
+                "cell_v2",
+                "map_cell0",
+                "--database_connection",
+                cell0,
+                env=env,
+                log="setup-b",
+            )
+            self._run(venv, "nova-manage", *nova, "db", "sync", env=env, log="setup-b")
+            self._run(
+                venv,
+                "nova-manage",
+                *nova,
+                "cell_v2",
+                "create_cell",
+                "--name",
+                "cell1",
+                env=env,
+                log="setup-b",
+            )
+            self._run(venv, "glance-manage", "--config-file", self._conf("glance"), "db_sync", log="setup-b")
+            self._run(
+                venv, "cinder-manage", "--config-file", self._conf("cinder"), "db", "sync", log="setup-b"
+            )
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            for future in [pool.submit(identity_and_network), pool.submit(compute_image_volume)]:
+                future.result()
 
     def _keystone_setup(self, venv: Path, ports: Ports) -> None:
         conf = ["--config-file", self._conf("keystone")]
         owner = [f"--keystone-user={_user()}", f"--keystone-group={_group()}"]
-        self._run(venv, "keystone-manage", *conf, "fernet_setup", *owner)
-        self._run(venv, "keystone-manage", *conf, "credential_setup", *owner)
+        self._run(venv, "keystone-manage", *conf, "fernet_setup", *owner, log="setup-a")
+        self._run(venv, "keystone-manage", *conf, "credential_setup", *owner, log="setup-a")
         url = ports.url("keystone") + "/v3"
         self._run(
             venv,
@@ -413,6 +455,7 @@ class LocalCloud:
             "--bootstrap-region-id",
             "RegionOne",
             env={"OS_BOOTSTRAP_PASSWORD": self._secrets()["admin"]},  # not on the command line
+            log="setup-a",
         )
 
     # -- readiness -------------------------------------------------------------------
@@ -426,7 +469,9 @@ class LocalCloud:
                     return
             self._check_alive(state)
             time.sleep(0.2)
-        raise LocalCloudError(f"{name} not listening on 127.0.0.1:{port} after {timeout:.0f}s:\n{self._tail(name)}")
+        raise LocalCloudError(
+            f"{name} not listening on 127.0.0.1:{port} after {timeout:.0f}s:\n{self._tail(name)}"
+        )
 
     def _wait_http(self, state: State, name: str, url: str, timeout: float = READY_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
