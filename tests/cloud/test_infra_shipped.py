@@ -34,6 +34,11 @@ def test_shipped_config_lifecycle(stage, conn):
     st = stage("shipped config (3 nodes)")
     ensure_keypair(conn, "mlops-ops")  # the shipped config names an existing key pair
 
+    checked = st.play("infra", None, "--check", "--diff", timing="check mode")
+    assert checked.returncode == 0, checked.stdout[-4000:]
+    assert re.search(r"plan \+\d+ ~0 -0", " ".join(checked.stdout.split())), checked.stdout[-3000:]
+    assert leftovers(conn, "mlops-") == {} and st.state() == [], "check mode created something"
+
     before = usage(conn)
     first = st.play("infra", timing="apply")
     assert first.returncode == 0, first.stdout[-4000:]
