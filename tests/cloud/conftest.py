@@ -13,7 +13,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -36,6 +38,8 @@ def cloud(tmp_path_factory):
     was_up = local.is_ready()
     if not was_up:
         atexit.register(local.down)  # even when the session is interrupted
+        # A SIGTERM (a CI time-out) exits through atexit too, so no process outlives the run.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     try:
         local.up()
