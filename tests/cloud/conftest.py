@@ -150,6 +150,7 @@ class Stage:
         proc = subprocess.run(
             ["ansible-playbook", "-i", str(self.inv), f"playbooks/{name}.yml", "-e", f"@{vars_file}", *more],
             capture_output=True,
+            check=False,
             text=True,
             env=self.env,
             cwd=ROOT,
@@ -175,6 +176,7 @@ class Stage:
         proc = subprocess.run(
             ["ansible-inventory", "-i", str(self.inv), "--list"],
             capture_output=True,
+            check=False,
             text=True,
             env=self.env,
             cwd=ROOT,
@@ -197,6 +199,7 @@ class Stage:
         proc = subprocess.run(
             ["terraform", "show", "-json"],
             capture_output=True,
+            check=False,
             text=True,
             env=self.env,
             cwd=self.tf,
@@ -219,6 +222,7 @@ class Stage:
         proc = subprocess.run(
             ["terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false"],
             capture_output=True,
+            check=False,
             text=True,
             env=self.env,
             cwd=root or self.tf,
@@ -234,6 +238,7 @@ class Stage:
                 subprocess.run(
                     ["terraform", "destroy", "-auto-approve", "-input=false", "-no-color", "-lock=false"],
                     capture_output=True,
+                    check=False,
                     env=self.env,
                     cwd=root,
                     timeout=600,

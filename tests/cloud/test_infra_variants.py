@@ -141,6 +141,7 @@ def test_examples_apply_on_an_empty_project_and_destroy(conn, clouds_env, tmp_pa
             return subprocess.run(
                 ["terraform", *args, "-input=false", "-no-color"],
                 capture_output=True,
+                check=False,
                 text=True,
                 env=env,
                 cwd=root,
