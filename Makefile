@@ -14,7 +14,7 @@ PYTEST := $(VENV)/bin/python -m pytest
 
 .PHONY: help deps test-deps run test kubespray envtest-up envtest-down \
         test-lint test-sanity test-unit test-terraform test-molecule test-integration test-contract \
-        test-fuzz test-rehearsal
+        test-fuzz test-rehearsal test-cloud
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -74,3 +74,6 @@ test-contract:
 
 test-fuzz:
 	$(PYTEST) -s tests/fuzz
+
+test-cloud:
+	scripts/cloud-test.sh

@@ -10,7 +10,7 @@ dest="$CACHE/sanity/ansible_collections/mlops/platform"
 mkdir -p "$dest"
 find "$dest" -mindepth 1 -maxdepth 1 ! -name tests ! -name .git -exec rm -rf {} +
 find "$dest/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} + 2>/dev/null || true
-(cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zvE '^(src|scripts|bench|charts|molecule|tests/(envtest|integration|contract|fixtures|fuzz))/|^(pyproject.toml|Makefile)$' \
+(cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zvE '^(src|scripts|bench|charts|molecule|tests/(envtest|integration|cloud|contract|fixtures|fuzz))/|^(pyproject.toml|Makefile)$' \
   | xargs -0 cp --parents -t "$dest")
 cd "$dest"
 # ansible-test lists the collection's files through git.

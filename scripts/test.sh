@@ -3,7 +3,7 @@
 # each tier, its result and its time. Exits non-zero when any tier fails.
 source "$(dirname "$0")/lib.sh"
 set +e
-ALL_TIERS="lint sanity unit terraform molecule integration contract fuzz rehearsal"
+ALL_TIERS="lint sanity unit terraform molecule integration contract fuzz rehearsal cloud"
 tiers=${*:-$ALL_TIERS}
 declare -A result seconds
 passed=0 failed=0

@@ -59,7 +59,7 @@ module "storage" {
   name          = var.cluster_name
   server_ids    = module.nodes.ids
   extra_volumes = { for name, n in var.nodes : name => n.extra_volume_size if n.extra_volume_size != null }
-  data_volume = {
+  data_volume = var.data_volume == null ? null : {
     id     = var.data_volume.id
     node   = local.access_node
     device = var.data_volume.device

@@ -171,12 +171,19 @@ variable "floating_ip" {
 }
 
 variable "data_volume" {
-  description = "The persistent data volume from terraform/data-volume (its output id) attached to the first control-plane node; null id: none. device: a hint such as /dev/vdb."
+  description = "The persistent data volume from terraform/data-volume (its output id) attached to the first control-plane node; null: none. device: a hint such as /dev/vdb."
   type = object({
     id     = optional(string)
     device = optional(string)
   })
-  default = {}
+  # null, not an object with a null id, says "no volume": whether to attach must be
+  # known at plan time, and the id is not when the volume is created in the same apply.
+  default = null
+
+  validation {
+    condition     = var.data_volume == null || try(var.data_volume.id != null, true)
+    error_message = "data_volume.id is required: the ID of the volume to attach (set data_volume = null for none)."
+  }
 }
 
 variable "server_group_policy" {

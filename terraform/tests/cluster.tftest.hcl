@@ -192,7 +192,7 @@ run "data_volume_attaches_to_first_control_plane" {
 
 run "no_data_volume" {
   variables {
-    data_volume = {}
+    data_volume = null
   }
   assert {
     condition     = output.data_volume == null

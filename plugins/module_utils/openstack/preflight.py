@@ -47,6 +47,11 @@ class Request:
     security_group_rules: int = 1
 
 
+# Neutron gives every new security group two egress rules (IPv4 and IPv6, any
+# destination); they count against the security_group_rules quota like ours.
+NEW_GROUP_EGRESS_RULES = 2
+
+
 @dataclass
 class Need:
     quota: str
@@ -224,6 +229,7 @@ class Preflight:
         extra = [s for s in extra if s]
         gigabytes = sum(extra) + (int((self.req.data_volume or {}).get("size") or 0) if create_volume else 0)
         network_new = not self.req.existing_network and not existing_servers
+        egress = 0 if sg_exists else NEW_GROUP_EGRESS_RULES
         needs = [
             Need("instances", len(new), f"{len(new)} new node(s)"),
             Need("cores", cores, "vCPUs of the new nodes' flavors"),
@@ -238,7 +244,7 @@ class Preflight:
             Need("security_groups", 0 if sg_exists else 1, "the cluster security group"),
             Need(
                 "security_group_rules",
-                max(self.req.security_group_rules - sg_rules, 0),
+                max(self.req.security_group_rules - sg_rules, 0) + egress,
                 "the cluster's rules",
             ),
             Need("ports", len(new) + (2 if network_new else 0), "one port per new node (+ router and DHCP)"),

@@ -6,19 +6,44 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ansible_collections.mlops.platform.plugins.module_utils.terraform.cli import TerraformCli
-from ansible_collections.mlops.platform.plugins.module_utils.terraform.errors import TerraformError
+from ansible_collections.mlops.platform.plugins.module_utils.terraform.errors import TerraformError, classify
 
 VARS_FILE = "terraform_stack.auto.tfvars.json"
 BACKEND_OVERRIDE = "backend_override.tf.json"
 BACKEND_CONFIG = ".terraform_stack.tfbackend"
 PLAN_FILE = "terraform_stack.tfplan"
 DEFAULT_PROTECT = ("openstack_blockstorage_volume_v3.this",)
+# The provider's words when Nova put a new server into ERROR; it does not print why.
+_SERVER_ERROR = re.compile(r"Error waiting for instance \(([0-9a-f-]{36})\) to become ready")
+
+
+def with_server_faults(err: TerraformError, cloud: str | None, project: str) -> TerraformError:
+    """The same error, explained by Nova's fault of each server that went to ERROR.
+
+    Nova re-checks quotas after the API accepted a request: servers created side by side
+    can pass the first check and then go to ERROR with "Quota exceeded for instances"
+    as their fault, which the provider reports only as "unexpected state 'ERROR'".
+    """
+    ids = sorted(set(_SERVER_ERROR.findall(err.details or str(err))))
+    if not ids or not cloud:
+        return err
+    from ansible_collections.mlops.platform.plugins.module_utils.openstack.faults import server_faults
+
+    faults = server_faults(cloud, ids)
+    if not faults:
+        return err
+    said = "; ".join(f"server {i}: {m}" for i, m in sorted(faults.items()))
+    explained = classify(f"{said}\n{err.details}", command="apply", cloud=cloud, project=project)
+    if explained.kind == "terraform":  # nothing more specific: keep the message, add Nova's words
+        return TerraformError(f"{err} (Nova: {said})", kind=err.kind, details=err.details)
+    return explained
 
 
 @dataclass
@@ -169,7 +194,10 @@ class Stack:
                 "workspace": spec.workspace,
             }
             if plan.has_changes and not check_mode:
-                tf.apply(plan_file)
+                try:
+                    tf.apply(plan_file)
+                except TerraformError as e:
+                    raise with_server_faults(e, spec.cloud, spec.project) from e
         finally:
             shutil.rmtree(plan_dir, ignore_errors=True)
         result["outputs"] = {} if destroy and not check_mode else tf.outputs()

@@ -1,6 +1,6 @@
 output "data_volume" {
   description = "The attached data volume: id, node and device hint (null when none)."
-  value = var.data_volume.id == null ? null : {
+  value = var.data_volume == null ? null : {
     id        = var.data_volume.id
     node      = var.data_volume.node
     server_id = openstack_compute_volume_attach_v2.data[0].instance_id

@@ -15,10 +15,11 @@ variable "extra_volumes" {
 }
 
 variable "data_volume" {
-  description = "The persistent data volume (kept in its own state, terraform/data-volume): its ID and the node to attach it to; null id: none."
+  description = "The persistent data volume (kept in its own state, terraform/data-volume): its ID and the node to attach it to; null: none."
   type = object({
-    id     = optional(string)
+    id     = string
     node   = string
     device = optional(string)
   })
+  default = null
 }

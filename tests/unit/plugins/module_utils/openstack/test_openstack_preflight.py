@@ -62,7 +62,7 @@ def test_ready_cloud_reports_needs_and_quotas(cloud):
         "volumes": 1,
         "gigabytes": 100,
         "security_groups": 1,
-        "security_group_rules": 5,
+        "security_group_rules": 7,  # 5 ingress + the 2 egress rules of a new group
         "ports": 5,
     }
     assert report["quotas"]["cores"] == {"limit": 40, "used": 8}
@@ -204,7 +204,7 @@ def test_existing_volume_and_reserved_fip_need_no_quota(cloud):
         (
             "security_group_rules",
             lambda d: d["network_quota_details"]["quota"]["security_group_rule"].update(used=98),
-            "needs 5 (the cluster's rules) but only 2 of 100",
+            "needs 7 (the cluster's rules) but only 2 of 100",
         ),
         (
             "ports",

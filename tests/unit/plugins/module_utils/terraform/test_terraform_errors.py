@@ -79,3 +79,29 @@ def test_classify(stderr, kind, message):
     assert err.kind == kind
     assert message in str(err)
     assert "/srv/terraform" in str(err)
+
+
+def test_server_in_error_is_explained_by_nova_fault(monkeypatch):
+    """Seen on the local cloud: Nova's quota re-check puts a server into ERROR after the API
+    accepted it, and the provider prints no reason; Nova's fault names the quota."""
+    from ansible_collections.mlops.platform.plugins.module_utils.openstack import faults
+    from ansible_collections.mlops.platform.plugins.module_utils.terraform import stack
+
+    sid = "2af36e01-d3ad-4d25-a2dd-e1877d5281bc"
+    err = classify(
+        f"Error: Error waiting for instance ({sid}) to become ready: unexpected state 'ERROR', "
+        "wanted target 'ACTIVE'. last error: %!s(<nil>)",
+        command="apply",
+        cloud="mlops",
+    )
+    assert err.kind == "terraform"
+    monkeypatch.setattr(
+        faults,
+        "server_faults",
+        lambda cloud, ids: {sid: "Quota exceeded for instances: Requested 1, but already used 2 of 2 instances"},
+    )
+    explained = stack.with_server_faults(err, "mlops", "/p")
+    assert explained.kind == "quota"
+    assert "the project's instances quota is exceeded" in str(explained)
+    monkeypatch.setattr(faults, "server_faults", lambda cloud, ids: {})
+    assert stack.with_server_faults(err, "mlops", "/p") is err
