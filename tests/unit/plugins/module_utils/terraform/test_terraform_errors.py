@@ -98,7 +98,9 @@ def test_server_in_error_is_explained_by_nova_fault(monkeypatch):
     monkeypatch.setattr(
         faults,
         "server_faults",
-        lambda cloud, ids: {sid: "Quota exceeded for instances: Requested 1, but already used 2 of 2 instances"},
+        lambda cloud, ids: {
+            sid: "Quota exceeded for instances: Requested 1, but already used 2 of 2 instances"
+        },
     )
     explained = stack.with_server_faults(err, "mlops", "/p")
     assert explained.kind == "quota"
