@@ -63,6 +63,7 @@ build_envtest() {
     rmdir "$dir/.tmp"
   fi
   build_kwok "$dir"
+  build_helm && ln -sfn "$CACHE/go/helm-$HELM_VERSION/helm" "$dir/helm" # ArgoCD's repo-server runs it
   build_argocd "$dir"
   build_rollouts "$dir"
   ln -sfn "$dir" "$CACHE/envtest/current"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need beyond the venv and the Go-built tools: podman with runc,
 # the Debian 12 node image, the MLflow server environment and the ansible-test
-# bootstrap stand-in. Each step is skipped when its cached result is present.
+# bootstrap stand-in, Redis for ArgoCD. Each step is skipped when its cached result is
+# present. `test-deps.sh mlflow redis` runs only those steps (`make run` needs them).
 source "$(dirname "$0")/lib.sh"
 
 podman_setup() {
@@ -69,8 +70,24 @@ PY
   fi
 }
 
-podman_setup
-node_image
-mlflow_env
-moto_env
-ansible_test_bootstrap
+redis_server() { # ArgoCD's cache, run on loopback by the local control plane
+  dpkg -s redis-server >/dev/null 2>&1 && { skip "redis-server"; return; }
+  # Only the binary is wanted: keep the package's init script from starting a server
+  # of its own (policy-rc.d 101 = "not allowed", for the duration of the install).
+  local policy=/usr/sbin/policy-rc.d created=""
+  [ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created=1; }
+  apt_install redis-server
+  [ -z "$created" ] || rm -f "$policy"
+}
+
+for what in ${@:-podman node_image mlflow moto ansible_test redis}; do
+  case $what in
+    podman) podman_setup ;;
+    node_image) node_image ;;
+    mlflow) mlflow_env ;;
+    moto) moto_env ;;
+    ansible_test) ansible_test_bootstrap ;;
+    redis) redis_server ;;
+    *) die "unknown step $what" ;;
+  esac
+done
