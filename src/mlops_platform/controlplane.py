@@ -28,10 +28,10 @@ import ipaddress
 import json
 import os
 import secrets
+import shutil
 import ssl
 import sys
 import time
-import shutil
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
@@ -198,7 +198,9 @@ class ControlPlane:
     ):
         unknown = set(components) - set(COMPONENTS)
         if unknown:
-            raise ControlPlaneError(f"unknown components {sorted(unknown)}: choose from {', '.join(COMPONENTS)}")
+            raise ControlPlaneError(
+                f"unknown components {sorted(unknown)}: choose from {', '.join(COMPONENTS)}"
+            )
         wanted = {"api", *components}
         if "gitops" in wanted:
             wanted.add("controllers")  # ArgoCD's health checks need pods that become ready
@@ -211,8 +213,12 @@ class ControlPlane:
         self.endpoints_file = self.state_dir / "endpoints.json"
         self.nodes = nodes if nodes is not None else local_nodes()
         self.repository = Path(repository or ROOT).resolve()
-        self.charts = Path(charts or Path(os.environ.get("MLOPS_SHARED_DIR", ROOT.parent / "shared")) / "fixtures" / "charts")
-        self.mlflow_bin = Path(mlflow_bin or os.environ.get("MLOPS_MLFLOW_BIN", ROOT / ".cache" / "bin" / "mlflow"))
+        self.charts = Path(
+            charts or Path(os.environ.get("MLOPS_SHARED_DIR", ROOT.parent / "shared")) / "fixtures" / "charts"
+        )
+        self.mlflow_bin = Path(
+            mlflow_bin or os.environ.get("MLOPS_MLFLOW_BIN", ROOT / ".cache" / "bin" / "mlflow")
+        )
 
     # -- public -------------------------------------------------------------
 
@@ -313,14 +319,22 @@ class ControlPlane:
 
     def fail_image(self, image: str) -> str:
         """Make the pods of `image` fail from now on (KWOK Stage); returns the Stage's name."""
-        ready = next(s for s in kwok.stage_objects(self.bin_dir / "kwok-stages") if s["metadata"]["name"] == "pod-ready")
+        ready = next(
+            s
+            for s in kwok.stage_objects(self.bin_dir / "kwok-stages")
+            if s["metadata"]["name"] == "pod-ready"
+        )
         stage = kwok.fail_stage(image, ready)
         self.apply(f"{kwok.STAGE_API}/{stage['metadata']['name']}", stage)
         return stage["metadata"]["name"]
 
     def heal_image(self, image: str) -> None:
         """Undo `fail_image`: new pods of `image` become ready again."""
-        ready = next(s for s in kwok.stage_objects(self.bin_dir / "kwok-stages") if s["metadata"]["name"] == "pod-ready")
+        ready = next(
+            s
+            for s in kwok.stage_objects(self.bin_dir / "kwok-stages")
+            if s["metadata"]["name"] == "pod-ready"
+        )
         name = kwok.fail_stage(image, ready)["metadata"]["name"]
         self.request("DELETE", f"{kwok.STAGE_API}/{name}")
 
@@ -329,7 +343,13 @@ class ControlPlane:
     def _needed_binaries(self) -> list[str]:
         need = {
             "api": ["etcd", "kube-apiserver"],
-            "controllers": ["kube-controller-manager", "kube-scheduler", "kwok", "kwok-stages", "kwok-stage-crd.yaml"],
+            "controllers": [
+                "kube-controller-manager",
+                "kube-scheduler",
+                "kwok",
+                "kwok-stages",
+                "kwok-stage-crd.yaml",
+            ],
             "gitops": ["argocd-application-controller", "argocd-repo-server", "helm", "rollouts-controller"],
             "mlflow": [],
         }
@@ -343,12 +363,16 @@ class ControlPlane:
                     "(`make test-deps` and `make run` do)"
                 )
         if "mlflow" in self.components and not self.mlflow_bin.exists():
-            raise ControlPlaneError(f"{self.mlflow_bin} is missing: `scripts/test-deps.sh mlflow` installs it")
+            raise ControlPlaneError(
+                f"{self.mlflow_bin} is missing: `scripts/test-deps.sh mlflow` installs it"
+            )
         if "gitops" in self.components:
             if not shutil.which("redis-server"):
                 raise ControlPlaneError("redis-server is missing: `scripts/test-deps.sh redis` installs it")
             if not self.charts.is_dir():
-                raise ControlPlaneError(f"{self.charts} is missing: the Helm repository serves ../shared/fixtures/charts")
+                raise ControlPlaneError(
+                    f"{self.charts} is missing: the Helm repository serves ../shared/fixtures/charts"
+                )
 
     def _fresh_state(self, previous: State | None) -> State:
         """Ports of the previous run where they are still free (the config holds URLs with them)."""
@@ -357,7 +381,12 @@ class ControlPlane:
             return port if port and not listening(port) else free_port()
 
         if previous is None:
-            return State(api_port=free_port(), etcd_port=free_port(), etcd_peer_port=free_port(), components=self.components)
+            return State(
+                api_port=free_port(),
+                etcd_port=free_port(),
+                etcd_peer_port=free_port(),
+                components=self.components,
+            )
         return State(
             api_port=reuse(previous.api_port),
             etcd_port=reuse(previous.etcd_port),
@@ -490,8 +519,20 @@ class ControlPlane:
             path = f"/api/v1/nodes/{node['metadata']['name']}"
             status = node.pop("status")
             self.apply(path, node)
-            self.apply(path, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node["metadata"]["name"]}, "status": status}, subresource="/status")
-        self.apply(f"/apis/storage.k8s.io/v1/storageclasses/{LOCAL_STORAGE_CLASS['metadata']['name']}", LOCAL_STORAGE_CLASS)
+            self.apply(
+                path,
+                {
+                    "apiVersion": "v1",
+                    "kind": "Node",
+                    "metadata": {"name": node["metadata"]["name"]},
+                    "status": status,
+                },
+                subresource="/status",
+            )
+        self.apply(
+            f"/apis/storage.k8s.io/v1/storageclasses/{LOCAL_STORAGE_CLASS['metadata']['name']}",
+            LOCAL_STORAGE_CLASS,
+        )
 
     def _nodes_ready(self) -> bool:
         nodes = (self.request("GET", "/api/v1/nodes") or {}).get("items") or []
@@ -540,7 +581,9 @@ class ControlPlane:
                     tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
                     raise ControlPlaneError(f"{name} exited during startup; last log lines:\n{tail}")
             time.sleep(0.2)
-        raise ControlPlaneError(f"{what} not ready ({where}) after {timeout:.0f}s; logs in {self.state_dir / 'logs'}")
+        raise ControlPlaneError(
+            f"{what} not ready ({where}) after {timeout:.0f}s; logs in {self.state_dir / 'logs'}"
+        )
 
     def _readyz(self, state: State) -> bool:
         context = ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
@@ -622,13 +665,13 @@ def local_nodes(path: Path = LOCAL_INVENTORY_VARS) -> dict:
 
 def _condition(obj: dict, kind: str) -> bool:
     return any(
-        c.get("type") == kind and c.get("status") == "True" for c in (obj.get("status") or {}).get("conditions") or []
+        c.get("type") == kind and c.get("status") == "True"
+        for c in (obj.get("status") or {}).get("conditions") or []
     )
 
 
 def _established(crd: dict | None) -> bool:
     return bool(crd) and _condition(crd, "Established")
-
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -648,7 +691,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        plane = ControlPlane(args.bin_dir, args.state_dir, components=[c for c in args.components.split(",") if c])
+        plane = ControlPlane(
+            args.bin_dir, args.state_dir, components=[c for c in args.components.split(",") if c]
+        )
         if args.action == "up":
             started = time.monotonic()
             path = plane.up()

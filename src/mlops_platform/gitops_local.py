@@ -113,7 +113,16 @@ def services(
         ),
         Service(
             "helm-repository",
-            [sys.executable, "-m", "http.server", str(port("helm-repository")), "--bind", "127.0.0.1", "--directory", str(charts)],
+            [
+                sys.executable,
+                "-m",
+                "http.server",
+                str(port("helm-repository")),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+                str(charts),
+            ],
             port("helm-repository"),
         ),
         Service(
@@ -137,6 +146,9 @@ def services(
                 str(bin_dir / "argocd-application-controller"),
                 f"--kubeconfig={kubeconfig}",
                 f"--namespace={ARGOCD_NAMESPACE}",
+                # Applications in other namespaces too (tests keep theirs apart), as
+                # ArgoCD's "apps in any namespace" does; their AppProject must allow it.
+                f"--application-namespaces={ARGOCD_NAMESPACE}-*",
                 f"--repo-server=127.0.0.1:{port('argocd-repo-server')}",
                 "--repo-server-plaintext",
                 f"--redis={redis}",

@@ -88,11 +88,16 @@ def fail_stage(image: str, ready_stage: dict) -> dict:
     """
     safe = "".join(c if c.isalnum() else "-" for c in image.lower()).strip("-")[-40:]
     selector = copy.deepcopy(ready_stage["spec"]["selector"])
-    selector["matchExpressions"].append({"key": ".spec.containers.[].image", "operator": "In", "values": [image]})
+    selector["matchExpressions"].append(
+        {"key": ".spec.containers.[].image", "operator": "In", "values": [image]}
+    )
     return {
         "apiVersion": "kwok.x-k8s.io/v1alpha1",
         "kind": "Stage",
-        "metadata": {"name": FAIL_STAGE_PREFIX + safe, "labels": {"mlops.platform/simulated-failure": "true"}},
+        "metadata": {
+            "name": FAIL_STAGE_PREFIX + safe,
+            "labels": {"mlops.platform/simulated-failure": "true"},
+        },
         "spec": {
             "resourceRef": {"apiGroup": "v1", "kind": "Pod"},
             "selector": selector,

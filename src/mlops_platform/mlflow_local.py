@@ -64,7 +64,9 @@ def seed(url: str, model: str, versions: int) -> list[str]:
     have = _call(url, "POST", "model-versions/search", {"filter": f"name='{model}'", "max_results": 1000})
     count = len(have.get("model_versions") or [])
     for v in range(count + 1, versions + 1):
-        _call(url, "POST", "model-versions/create", {"name": model, "source": f"s3://mlflow/models/{model}/{v}"})
+        _call(
+            url, "POST", "model-versions/create", {"name": model, "source": f"s3://mlflow/models/{model}/{v}"}
+        )
         added.append(f"{model} v{v}")
     return added
 
@@ -76,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("versions", type=int)
     args = parser.parse_args(argv)
     added = seed(args.url, args.model, args.versions)
-    print(f"MLflow {args.url}: " + (f"registered {', '.join(added)}" if added else f"{args.model} is registered"))
+    print(
+        f"MLflow {args.url}: "
+        + (f"registered {', '.join(added)}" if added else f"{args.model} is registered")
+    )
     return 0
 
 

@@ -45,7 +45,7 @@ def spawn_supervised(argv: list[str], log: Path, *, env: dict | None = None) -> 
     yet (the gitops stage installs them, after the cluster is up), as they would
     crash-loop in a pod; the loop is the kubelet's restart.
     """
-    loop = f"while :; do {shlex.join(argv)}; echo \"exited with $?; restarting in 2s\"; sleep 2; done"
+    loop = f'while :; do {shlex.join(argv)}; echo "exited with $?; restarting in 2s"; sleep 2; done'
     return spawn(["/bin/sh", "-c", loop], log, env=env)
 
 
