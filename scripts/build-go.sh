@@ -66,6 +66,7 @@ build_envtest() {
   build_helm && ln -sfn "$CACHE/go/helm-$HELM_VERSION/helm" "$dir/helm" # ArgoCD's repo-server runs it
   build_argocd "$dir"
   build_rollouts "$dir"
+  build_prometheus_operator "$dir"
   ln -sfn "$dir" "$CACHE/envtest/current"
 }
 
@@ -126,6 +127,20 @@ build_rollouts() {
       github.com/argoproj/argo-rollouts "v$ARGO_ROLLOUTS_VERSION" ./cmd/rollouts-controller "$dir/rollouts-controller"
   fi
   ln -sfn "$dir/rollouts-controller" "$out/rollouts-controller"
+}
+
+# The Prometheus Operator kube-prometheus-stack's pinned chart runs: it turns the chart's
+# Prometheus and Alertmanager into StatefulSets and reports their health.
+build_prometheus_operator() {
+  local out=$1 v=$PROMETHEUS_OPERATOR_VERSION dir="$CACHE/go/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
+  if [ -x "$dir/prometheus-operator" ]; then
+    skip "Prometheus Operator $v"
+  else
+    step "build Prometheus Operator $v"
+    GO_LDFLAGS="-X github.com/prometheus/common/version.Version=$v" go_build_module \
+      github.com/prometheus-operator/prometheus-operator "v$v" ./cmd/operator "$dir/prometheus-operator"
+  fi
+  ln -sfn "$dir/prometheus-operator" "$out/prometheus-operator"
 }
 
 build_provider() {

@@ -51,6 +51,7 @@ LOCAL_INVENTORY_VARS = ROOT / "inventory" / "local" / "group_vars" / "all" / "pl
 # Stopped in this order: the controllers before the API server, the API server before etcd.
 STOP_ORDER = (
     "mlflow",
+    "prometheus-operator",
     "rollouts-controller",
     "argocd-application-controller",
     "argocd-repo-server",
@@ -350,7 +351,13 @@ class ControlPlane:
                 "kwok-stages",
                 "kwok-stage-crd.yaml",
             ],
-            "gitops": ["argocd-application-controller", "argocd-repo-server", "helm", "rollouts-controller"],
+            "gitops": [
+                "argocd-application-controller",
+                "argocd-repo-server",
+                "helm",
+                "rollouts-controller",
+                "prometheus-operator",
+            ],
             "mlflow": [],
         }
         return [b for c in self.components for b in need[c]]
@@ -545,6 +552,8 @@ class ControlPlane:
             bin_dir=self.bin_dir,
             work=work,
             kubeconfig=self.kubeconfig,
+            pki=self.pki,
+            server=state.server,
             repository=self.repository,
             charts=self.charts,
             port=state.port,

@@ -55,7 +55,15 @@ def endpoints(repository: Path, port: Callable[[str], int]) -> dict:
 
 
 def services(
-    *, bin_dir: Path, work: Path, kubeconfig: Path, repository: Path, charts: Path, port: Callable[[str], int]
+    *,
+    bin_dir: Path,
+    work: Path,
+    kubeconfig: Path,
+    pki: Path,
+    server: str,
+    repository: Path,
+    charts: Path,
+    port: Callable[[str], int],
 ) -> list[Service]:
     """The processes, in start order (each one's port is open before the next starts)."""
     for sub in ("redis", "gnupg", "ssh", "tls", "tmp", "home"):
@@ -170,6 +178,22 @@ def services(
                 f"--healthzPort={port('rollouts-healthz')}",
                 "--leader-elect=false",
                 "--loglevel=warn",
+            ],
+            env=env,
+            supervised=True,
+        ),
+        # kube-prometheus-stack's operator (its pod does not run): Prometheus and
+        # Alertmanager objects become StatefulSets, whose health it reports back.
+        Service(
+            "prometheus-operator",
+            [
+                str(bin_dir / "prometheus-operator"),
+                f"--apiserver={server}",
+                f"--ca-file={pki / 'ca.crt'}",
+                f"--cert-file={pki / 'admin.crt'}",
+                f"--key-file={pki / 'admin.key'}",
+                f"--web.listen-address=127.0.0.1:{port('prometheus-operator')}",
+                "--log-level=warn",
             ],
             env=env,
             supervised=True,
