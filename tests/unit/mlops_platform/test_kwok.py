@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+
 from mlops_platform import kwok
 from mlops_platform.controlplane import local_nodes
 
