@@ -30,6 +30,10 @@ go_build_module() {
   (cd "$dir" && go build -trimpath -ldflags "${GO_LDFLAGS:-}" -o "$out.tmp" "$pkg") && mv "$out.tmp" "$out"
 }
 
+# link TARGET NAME: a symlink to TARGET's real path (the build directories may be shared
+# between checkouts through a symlinked .cache/ entry).
+link() { ln -sfn "$(readlink -f "$1")" "$2"; }
+
 # The Kubernetes version the built binaries report (`/version`, `kubectl version`):
 # without it they say v0.0.0-master and Helm refuses charts with a kubeVersion.
 k8s_ldflags() {
@@ -63,7 +67,7 @@ build_envtest() {
     rmdir "$dir/.tmp"
   fi
   build_kwok "$dir"
-  build_helm && ln -sfn "$CACHE/go/helm-$HELM_VERSION/helm" "$dir/helm" # ArgoCD's repo-server runs it
+  build_helm && link "$CACHE/go/helm-$HELM_VERSION/helm" "$dir/helm" # ArgoCD's repo-server runs it
   build_argocd "$dir"
   build_rollouts "$dir"
   build_prometheus_operator "$dir"
@@ -88,9 +92,9 @@ build_kwok() {
     cp "$src"/kustomize/crd/bases/kwok.x-k8s.io_stages.yaml "$dir/"
     chmod -R u+w "$dir"
   fi
-  ln -sfn "$dir/kwok" "$out/kwok"
-  ln -sfn "$dir/stages" "$out/kwok-stages"
-  ln -sfn "$dir/kwok.x-k8s.io_stages.yaml" "$out/kwok-stage-crd.yaml"
+  link "$dir/kwok" "$out/kwok"
+  link "$dir/stages" "$out/kwok-stages"
+  link "$dir/kwok.x-k8s.io_stages.yaml" "$out/kwok-stage-crd.yaml"
 }
 
 # ArgoCD from the fixture's source (the Go proxy cannot serve its nested gitops-engine
@@ -113,7 +117,7 @@ build_argocd() {
       && mv "$dir/bin/argocd.tmp" "$dir/bin/argocd"
   fi
   for name in argocd argocd-application-controller argocd-repo-server git-verify-wrapper.sh gpg-wrapper.sh; do
-    ln -sfn "$dir/bin/$( [ "${name%.sh}" = "$name" ] && echo argocd || echo "$name")" "$out/$name"
+    link "$dir/bin/$( [ "${name%.sh}" = "$name" ] && echo argocd || echo "$name")" "$out/$name"
   done
 }
 
@@ -126,7 +130,7 @@ build_rollouts() {
     GO_LDFLAGS="-X $pkg.version=v$ARGO_ROLLOUTS_VERSION -X $pkg.gitTreeState=clean" go_build_module \
       github.com/argoproj/argo-rollouts "v$ARGO_ROLLOUTS_VERSION" ./cmd/rollouts-controller "$dir/rollouts-controller"
   fi
-  ln -sfn "$dir/rollouts-controller" "$out/rollouts-controller"
+  link "$dir/rollouts-controller" "$out/rollouts-controller"
 }
 
 # The Prometheus Operator kube-prometheus-stack's pinned chart runs: it turns the chart's
@@ -140,7 +144,7 @@ build_prometheus_operator() {
     GO_LDFLAGS="-X github.com/prometheus/common/version.Version=$v" go_build_module \
       github.com/prometheus-operator/prometheus-operator "v$v" ./cmd/operator "$dir/prometheus-operator"
   fi
-  ln -sfn "$dir/prometheus-operator" "$out/prometheus-operator"
+  link "$dir/prometheus-operator" "$out/prometheus-operator"
 }
 
 build_provider() {

@@ -143,6 +143,7 @@ def services(
                 f"--metrics-port={port('argocd-repo-server-metrics')}",
                 f"--redis={redis}",
                 "--disable-tls",
+                "--client-ca-path=",  # no mTLS without TLS (its default is a pod path)
                 "--loglevel=warn",
             ],
             port("argocd-repo-server"),
