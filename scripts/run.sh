@@ -25,7 +25,7 @@ step "MLflow: the model versions a training run registers"
 mlflow_url=$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["mlflow_url"])' "$MLOPS_CONTROLPLANE_DIR/endpoints.json")
 model=$(python -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["environments_model_name"])' \
   inventory/local/group_vars/all/platform.yml)
-python -m mlops_platform.mlflow_local seed "$mlflow_url" "$model" 3
+python -m mlops_platform.mlflow_local "$mlflow_url" "$model" 3
 
 step "site.yml on inventory/local"
 mlopsctl up --inventory inventory/local

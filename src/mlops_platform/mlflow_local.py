@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -61,7 +62,8 @@ def seed(url: str, model: str, versions: int) -> list[str]:
     except urllib.error.HTTPError as e:
         if e.code != 400:  # RESOURCE_ALREADY_EXISTS
             raise
-    have = _call(url, "POST", "model-versions/search", {"filter": f"name='{model}'", "max_results": 1000})
+    query = urllib.parse.urlencode({"filter": f"name='{model}'", "max_results": 1000})
+    have = _call(url, "GET", f"model-versions/search?{query}")
     count = len(have.get("model_versions") or [])
     for v in range(count + 1, versions + 1):
         _call(
