@@ -22,10 +22,14 @@ ARGO_ROLLOUTS_VERSION=$(role_pin gitops gitops_argo_rollouts_version)
 # downloaded module, so its own go.mod (and replace directives) apply. `go install
 # pkg@version` would also ask the proxy for the module's version list, which the
 # proxy here refuses for some modules.
+module_dir() { # module_dir MODULE VERSION: where the Go proxy's copy of it is unpacked
+  (cd "$ROOT" && GOFLAGS=-mod=mod go mod download -json "$1@$2" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+}
+
 go_build_module() {
   local module=$1 version=$2 pkg=$3 out=$4 dir
-  dir=$(cd "$ROOT" && GOFLAGS=-mod=mod go mod download -json "$module@$version" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  dir=$(module_dir "$module" "$version")
   mkdir -p "$(dirname "$out")"
   (cd "$dir" && go build -trimpath -ldflags "${GO_LDFLAGS:-}" -o "$out.tmp" "$pkg") && mv "$out.tmp" "$out"
 }
@@ -83,8 +87,7 @@ build_kwok() {
   else
     step "build kwok $KWOK_VERSION"
     go_build_module sigs.k8s.io/kwok "v$KWOK_VERSION" ./cmd/kwok "$dir/kwok"
-    src=$(cd "$ROOT" && GOFLAGS=-mod=mod go mod download -json "sigs.k8s.io/kwok@v$KWOK_VERSION" \
-      | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+    src=$(module_dir sigs.k8s.io/kwok "v$KWOK_VERSION")
     mkdir -p "$dir/stages"
     cp "$src"/kustomize/stage/node/fast/node-initialize.yaml \
       "$src"/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
@@ -137,12 +140,22 @@ build_rollouts() {
 # Prometheus and Alertmanager into StatefulSets and reports their health.
 build_prometheus_operator() {
   local out=$1 v=$PROMETHEUS_OPERATOR_VERSION dir="$CACHE/go/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
+  local module=github.com/prometheus-operator/prometheus-operator
   if [ -x "$dir/prometheus-operator" ]; then
     skip "Prometheus Operator $v"
   else
     step "build Prometheus Operator $v"
-    GO_LDFLAGS="-X github.com/prometheus/common/version.Version=$v" go_build_module \
-      github.com/prometheus-operator/prometheus-operator "v$v" ./cmd/operator "$dir/prometheus-operator"
+    # Its go.mod replaces two nested modules by directories that the module's zip leaves
+    # out: lay the three out as the repository has them (each from the Go proxy).
+    rm -rf "$dir/src" && mkdir -p "$dir/src/pkg/apis"
+    cp -r "$(module_dir "$module" "v$v")/." "$dir/src/"
+    chmod -R u+w "$dir/src"
+    rm -rf "$dir/src/pkg/apis/monitoring" "$dir/src/pkg/client"
+    cp -r "$(module_dir "$module/pkg/apis/monitoring" "v$v")" "$dir/src/pkg/apis/monitoring"
+    cp -r "$(module_dir "$module/pkg/client" "v$v")" "$dir/src/pkg/client"
+    chmod -R u+w "$dir/src"
+    (cd "$dir/src" && go build -trimpath -ldflags "-X github.com/prometheus/common/version.Version=$v" \
+      -o "$dir/prometheus-operator.tmp" ./cmd/operator) && mv "$dir/prometheus-operator.tmp" "$dir/prometheus-operator"
   fi
   link "$dir/prometheus-operator" "$out/prometheus-operator"
 }

@@ -9,6 +9,7 @@ Components, each a local process owned through one state directory:
 - ``gitops``: ArgoCD's application-controller and repo-server with Redis, a Git
   server for this repository, a Helm repository of ``../shared/fixtures/charts`` and
   the Argo Rollouts controller (``gitops_local.py``);
+- ``operators``: the Prometheus Operator of kube-prometheus-stack (``gitops_local.py``);
 - ``mlflow``: a real ``mlflow server`` (``mlflow_local.py``).
 
 The local rehearsal target (`make run`) and the test suite both use it. Certificates
@@ -44,7 +45,7 @@ from mlops_platform.procs import alive, free_port, listening, rss_mib, spawn, sp
 
 READY_TIMEOUT = 60.0
 ADMIN_TOKEN_USER = "mlops-admin"
-COMPONENTS = ("api", "controllers", "gitops", "mlflow")
+COMPONENTS = ("api", "controllers", "gitops", "operators", "mlflow")
 ROOT = Path(__file__).resolve().parents[2]
 # The nodes' shape: the local inventory's `mlops_local_nodes` (plain data in that file).
 LOCAL_INVENTORY_VARS = ROOT / "inventory" / "local" / "group_vars" / "all" / "platform.yml"
@@ -203,7 +204,7 @@ class ControlPlane:
                 f"unknown components {sorted(unknown)}: choose from {', '.join(COMPONENTS)}"
             )
         wanted = {"api", *components}
-        if "gitops" in wanted:
+        if "gitops" in wanted or "operators" in wanted:
             wanted.add("controllers")  # ArgoCD's health checks need pods that become ready
         self.components = [c for c in COMPONENTS if c in wanted]
         self.bin_dir = Path(bin_dir).resolve()
@@ -351,13 +352,8 @@ class ControlPlane:
                 "kwok-stages",
                 "kwok-stage-crd.yaml",
             ],
-            "gitops": [
-                "argocd-application-controller",
-                "argocd-repo-server",
-                "helm",
-                "rollouts-controller",
-                "prometheus-operator",
-            ],
+            "gitops": ["argocd-application-controller", "argocd-repo-server", "helm", "rollouts-controller"],
+            "operators": ["prometheus-operator"],
             "mlflow": [],
         }
         return [b for c in self.components for b in need[c]]
@@ -450,6 +446,12 @@ class ControlPlane:
             self._start_controllers(state, logs, timeout)
         if "gitops" in self.components:
             self._start_gitops(state, logs, timeout)
+        if "operators" in self.components:
+            for svc in gitops_local.operators(
+                bin_dir=self.bin_dir, pki=self.pki, server=state.server, port=state.port
+            ):
+                state.pids[svc.name] = spawn_supervised(svc.argv, logs / f"{svc.name}.log")
+            self._save_state(state)
         if "mlflow" in self.components:
             state.pids["mlflow"] = spawn(
                 mlflow_local.argv(self.mlflow_bin, self.state_dir / "mlflow", state.port("mlflow")),
@@ -552,8 +554,6 @@ class ControlPlane:
             bin_dir=self.bin_dir,
             work=work,
             kubeconfig=self.kubeconfig,
-            pki=self.pki,
-            server=state.server,
             repository=self.repository,
             charts=self.charts,
             port=state.port,

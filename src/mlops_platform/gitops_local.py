@@ -59,8 +59,6 @@ def services(
     bin_dir: Path,
     work: Path,
     kubeconfig: Path,
-    pki: Path,
-    server: str,
     repository: Path,
     charts: Path,
     port: Callable[[str], int],
@@ -183,6 +181,12 @@ def services(
             env=env,
             supervised=True,
         ),
+    ]
+
+
+def operators(*, bin_dir: Path, pki: Path, server: str, port: Callable[[str], int]) -> list[Service]:
+    """The operators of the platform's charts that can run here (their pods do not)."""
+    return [
         # kube-prometheus-stack's operator (its pod does not run): Prometheus and
         # Alertmanager objects become StatefulSets, whose health it reports back.
         Service(
@@ -196,7 +200,6 @@ def services(
                 f"--web.listen-address=127.0.0.1:{port('prometheus-operator')}",
                 "--log-level=warn",
             ],
-            env=env,
             supervised=True,
         ),
     ]
