@@ -51,6 +51,7 @@ def test_promotions_move_the_aliases(crds, live_platform, mlflow_server, registe
 
 
 def test_check_mode_leaves_the_alias(crds, platform, mlflow_server, registered_model):
+    """`platform`: nothing may be written, and a live controller writes .status all the time."""
     _client, model = registered_model
     out = execute(mparams(platform, mlflow_server.url, model, source="staging", target="canary"), True)
     assert out["changed"] and out["alias_changed"]
@@ -69,6 +70,7 @@ def test_rollback_moves_the_alias_back(crds, live_platform, mlflow_server, regis
 def test_unknown_version_in_mlflow_is_refused_before_deploying(
     crds, platform, mlflow_server, registered_model
 ):
+    """`platform`: nothing may be written, and a live controller writes .status all the time."""
     _client, model = registered_model
     before = snapshot(crds, platform)
     with pytest.raises(PlatformError) as e:
@@ -90,6 +92,7 @@ def test_unknown_version_in_mlflow_is_refused_before_deploying(
 
 
 def test_unknown_model_is_named(crds, platform, mlflow_server):
+    """`platform`: nothing may be written, and a live controller writes .status all the time."""
     with pytest.raises(PlatformError, match="has no registered model 'no-such-model'"):
         execute(
             mparams(platform, mlflow_server.url, "no-such-model", source="staging", target="canary"), False
@@ -97,6 +100,7 @@ def test_unknown_model_is_named(crds, platform, mlflow_server):
 
 
 def test_mlflow_down_is_a_clear_error_and_nothing_changes(crds, platform):
+    """`platform`: nothing may be written, and a live controller writes .status all the time."""
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     before = snapshot(crds, platform)
     with pytest.raises(PlatformError) as e:
