@@ -25,7 +25,7 @@ from typing import Any
 
 from .errors import EXIT_BAD_INPUT, EXIT_RUN_FAILED, MlopsError
 from .results import Change, Failure, RunResult, StageResult
-from .stages import stage_of_play
+from .stages import STAGES, stage_of_play
 
 #: Longest failure message kept in a result (the full text is in the run's artifacts).
 MESSAGE_LIMIT = 2000
@@ -214,7 +214,11 @@ class RunTracker:
             artifacts=artifacts,
             check=check,
             duration=now - self._started,
-            stages=list(self.stages.values()),
+            # site.yml's order, whichever ran first (cluster.yml checks before it prepares the nodes)
+            stages=sorted(
+                self.stages.values(),
+                key=lambda st: STAGES.index(st.name) if st.name in STAGES else len(STAGES),
+            ),
             failures=self.failures,
             changes=self.changes,
             interrupted_stage=interrupted,
@@ -366,8 +370,10 @@ def run_playbook(
         return True  # keep the event in artifacts/runs/<ts>/job_events
 
     def should_cancel() -> bool:
-        asked = cancel is not None and not interrupted.is_set() and (
-            cancel.is_set() if isinstance(cancel, threading.Event) else bool(cancel())
+        asked = (
+            cancel is not None
+            and not interrupted.is_set()
+            and (cancel.is_set() if isinstance(cancel, threading.Event) else bool(cancel()))
         )
         if asked:
             interrupted.set()
