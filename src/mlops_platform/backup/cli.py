@@ -42,9 +42,9 @@ def _context(inventory, kubeconfig, overrides: dict[str, Any]):
 
 
 def _api_client(platform):
-    from kubernetes import config
+    from ..status import _api_client as client_from
 
-    return config.new_client_from_config(config_file=str(platform.kubeconfig()))
+    return client_from(platform.kubeconfig())
 
 
 def _run(fn):

@@ -59,8 +59,8 @@ def _api_error(what: str, e) -> MlopsError:
     return MlopsError(f"{what}: HTTP {e.status} {e.reason}", exit_code=EXIT_RUN_FAILED)
 
 
-def collect(api_client) -> list[dict]:
-    """Every platform object to keep, cleaned, in restore order (one list call per kind)."""
+def _live(api_client) -> list[dict]:
+    """The platform's objects as the API server has them (one list call per kind)."""
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 
@@ -84,14 +84,20 @@ def collect(api_client) -> list[dict]:
                 items = json.loads(resp.data)["items"]
         except ApiException as e:
             if e.status == 404 and kind in PLURALS:
-                continue  # ArgoCD is not installed: nothing of this kind to keep
+                continue  # ArgoCD is not installed: nothing of this kind
             raise _api_error(f"cannot list {kind} objects", e) from e
         for item in items:
             item.setdefault("kind", kind)
             item.setdefault("apiVersion", "v1" if kind not in PLURALS else f"{ARGO_GROUP}/{ARGO_VERSION}")
-            out.append(clean(item))
+            out.append(item)
+    return out
+
+
+def collect(api_client) -> list[dict]:
+    """Every platform object to keep, cleaned, in restore order."""
     return sorted(
-        out, key=lambda o: (KINDS.index(o["kind"]), o["metadata"].get("namespace", ""), o["metadata"]["name"])
+        (clean(o) for o in _live(api_client)),
+        key=lambda o: (KINDS.index(o["kind"]), o["metadata"].get("namespace", ""), o["metadata"]["name"]),
     )
 
 
@@ -122,50 +128,49 @@ def restore(
     core, custom = client.CoreV1Api(api_client), client.CustomObjectsApi(api_client)
     report = RestoreReport()
     dry = {"dry_run": "All"} if dry_run else {}
-    namespaces = sorted({o["metadata"]["namespace"] for o in objects if o["metadata"].get("namespace")})
-    for ns in namespaces:
-        try:
-            core.read_namespace(ns, _request_timeout=REQUEST_TIMEOUT)
-        except ApiException as e:
-            if e.status != 404:
-                raise _api_error(f"cannot read namespace {ns}", e) from e
-            if not dry_run:
-                core.create_namespace({"metadata": {"name": ns}}, _request_timeout=REQUEST_TIMEOUT)
-            report.created.append(f"Namespace {ns}")
+    present_ns = {n.metadata.name for n in core.list_namespace(_request_timeout=REQUEST_TIMEOUT).items}
+    for ns in sorted(
+        {o["metadata"]["namespace"] for o in objects if o["metadata"].get("namespace")} - present_ns
+    ):
+        if not dry_run:
+            core.create_namespace({"metadata": {"name": ns}}, _request_timeout=REQUEST_TIMEOUT)
+        report.created.append(f"Namespace {ns}")
 
+    live = {ref(o): o for o in _live(api_client)}
     for obj in sorted(objects, key=lambda o: KINDS.index(o["kind"])):
-        kind, meta = obj["kind"], obj["metadata"]
-        name, ns = meta["name"], meta.get("namespace")
-        try:
-            current = _read(core, custom, kind, name, ns)
-        except ApiException as e:
-            if e.status == 404 and kind in PLURALS and "page not found" in str(e.body).lower():
-                raise MlopsError(
-                    f"cannot restore {ref(obj)}: ArgoCD's CRDs are not installed; "
-                    "run `mlopsctl up -s gitops` first",
-                    exit_code=EXIT_RUN_FAILED,
-                ) from e
-            if e.status != 404:
-                raise _api_error(f"cannot read {ref(obj)}", e) from e
-            current = None
+        current = live.get(ref(obj))
         try:
             if current is None:
-                _create(core, custom, obj, dry)
-                report.created.append(ref(obj))
-            elif _content(clean(current)) == _content(obj):
+                try:
+                    _create(core, custom, obj, dry)
+                    report.created.append(ref(obj))
+                    continue
+                except ApiException as e:
+                    if e.status == 404 and obj["kind"] in PLURALS and "page not found" in str(e.body).lower():
+                        raise MlopsError(
+                            f"cannot restore {ref(obj)}: ArgoCD's CRDs are not installed; "
+                            "run `mlopsctl up -s gitops` first",
+                            exit_code=EXIT_RUN_FAILED,
+                        ) from e
+                    if e.status != 409:
+                        raise
+                # It exists without the platform's label (so not listed): compare it as it is.
+                current = _read(core, custom, obj)
+            if _content(clean(current)) == _content(obj):
                 report.unchanged.append(ref(obj))
-            elif kind in ("Secret", "ConfigMap") and not overwrite:
+            elif obj["kind"] in ("Secret", "ConfigMap") and not overwrite:
                 report.conflicts.append(ref(obj))
             else:
-                body = dict(obj, metadata=dict(meta, resourceVersion=current["metadata"]["resourceVersion"]))
-                _replace(core, custom, body, dry)
+                meta = dict(obj["metadata"], resourceVersion=current["metadata"]["resourceVersion"])
+                _replace(core, custom, dict(obj, metadata=meta), dry)
                 report.updated.append(ref(obj))
         except ApiException as e:
             raise _api_error(f"cannot restore {ref(obj)}", e) from e
     return report
 
 
-def _read(core, custom, kind: str, name: str, ns: str | None) -> dict:
+def _read(core, custom, obj: dict) -> dict:
+    kind, name, ns = obj["kind"], obj["metadata"]["name"], obj["metadata"].get("namespace")
     if kind in PLURALS:
         return custom.get_namespaced_custom_object(
             ARGO_GROUP, ARGO_VERSION, ns, PLURALS[kind], name, _request_timeout=REQUEST_TIMEOUT

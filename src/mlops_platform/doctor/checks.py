@@ -72,22 +72,17 @@ def check_cluster(status: Status, pin: str) -> list[Finding]:
 
 
 def check_applications(status: Status) -> list[Finding]:
-    out = []
-    for a in [*status.applications, *status.environments]:
-        if (a.sync, a.health) != ("Synced", "Healthy"):
-            what = "Application" if hasattr(a, "project") else "environment"
-            out.append(
-                Finding(
-                    "argocd", ATTENTION, f"{what} {a.name}: {a.sync or 'Unknown'}/{a.health or 'Unknown'}"
-                )
-            )
-    if not status.applications and not status.environments:
-        out.append(Finding("argocd", ATTENTION, "no Applications: run `mlopsctl up`"))
-    return out or [
-        Finding(
-            "argocd", OK, f"{len(status.applications) + len(status.environments)} Applications Synced/Healthy"
-        )
+    named = [("Application", a) for a in status.applications] + [
+        ("environment", e) for e in status.environments
     ]
+    out = [
+        Finding("argocd", ATTENTION, f"{what} {a.name}: {a.sync or 'Unknown'}/{a.health or 'Unknown'}")
+        for what, a in named
+        if (a.sync, a.health) != ("Synced", "Healthy")
+    ]
+    if not named:
+        out.append(Finding("argocd", ATTENTION, "no Applications: run `mlopsctl up`"))
+    return out or [Finding("argocd", OK, f"{len(named)} Applications Synced/Healthy")]
 
 
 def check_aliases(status: Status, mlflow_url: str, model: str) -> list[Finding]:
@@ -302,9 +297,9 @@ def run_doctor(platform: Platform, now: datetime.datetime | None = None) -> Repo
     report.findings += check_nodes(platform, target)
     report.findings += check_cluster(status, str(values.get("mlops_kubernetes_version") or ""))
     if status.cluster.reachable:
-        from kubernetes import config
+        from ..status import _api_client
 
-        api_client = config.new_client_from_config(config_file=status.cluster.kubeconfig)
+        api_client = _api_client(Path(status.cluster.kubeconfig))
         report.findings += check_applications(status)
         report.findings += check_aliases(
             status,
