@@ -8,7 +8,8 @@ VENV := $(CACHE)/venv
 export PATH := $(VENV)/bin:$(CACHE)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export TF_CLI_CONFIG_FILE := $(CACHE)/terraformrc
-export MLOPS_ENVTEST_BIN := $(CACHE)/envtest/current
+# The local cluster's binaries (scripts/build-go.sh envtest), keyed by version.
+export MLOPS_ENVTEST_BIN := $(CACHE)/envtest/v$(KUBERNETES_VERSION)-etcd$(ETCD_VERSION)
 export MLOPS_CONTROLPLANE_DIR := $(CACHE)/controlplane
 PYTEST := $(VENV)/bin/python -m pytest
 
@@ -30,6 +31,7 @@ test-deps: ## everything the tests need (venv dev tools, podman image, Go-built 
 
 run: deps ## the main job on the local rehearsal target
 	@scripts/build-go.sh envtest
+	@scripts/test-deps.sh mlflow redis
 	@scripts/run.sh
 
 test: test-deps ## every test tier, with a summary
@@ -38,11 +40,12 @@ test: test-deps ## every test tier, with a summary
 kubespray: deps ## install the pinned Kubespray collection (needs GitHub; the tests install it from the fixture)
 	@scripts/kubespray.sh
 
-envtest-up: deps ## start the local control plane; prints the kubeconfig path
+envtest-up: deps ## start the local cluster (control plane, controllers, KWOK nodes, ArgoCD, MLflow)
 	@scripts/build-go.sh envtest
+	@scripts/test-deps.sh mlflow redis
 	@$(VENV)/bin/python -m mlops_platform.controlplane up
 
-envtest-down: ## stop the local control plane
+envtest-down: ## stop every process of the local cluster
 	@$(VENV)/bin/python -m mlops_platform.controlplane down
 
 test-lint:

@@ -1,37 +1,164 @@
 #!/usr/bin/env bash
 # Go-built tools, each cached under .cache/ by version:
-#   envtest     etcd + kube-apiserver (tests/envtest/), the local control plane
+#   envtest     the local control plane: etcd, kube-apiserver, kube-controller-manager,
+#               kube-scheduler (tests/envtest/), KWOK, ArgoCD's controllers (from the
+#               fixture's source), Argo Rollouts; all linked into one directory
 #   provider    terraform-provider-openstack in a filesystem mirror + CLI config
 #   helm        helm v3 for chart tests
 #   terraform   `terraform` on PATH when >= TERRAFORM_MIN_VERSION, else OpenTofu built here
 #   schedcheck  the kube-scheduler's node filters as a command (tests/contract/schedcheck/)
 source "$(dirname "$0")/lib.sh"
 need go "install Go 1.25+ (https://go.dev/doc/install or apt-get install golang)"
+FIXTURES="$ROOT/../shared/fixtures"
+
+# role_pin ROLE VARIABLE: a version pinned in a role's defaults (the one place it is
+# pinned: the real target installs that release, the rehearsal builds the same one).
+role_pin() {
+  sed -n "s/^$2: *\"\{0,1\}v\{0,1\}\([0-9][0-9.]*\)\"\{0,1\} *$/\1/p" "$ROOT/roles/$1/defaults/main.yml"
+}
+ARGOCD_VERSION=$(role_pin gitops gitops_argocd_version)
+ARGO_ROLLOUTS_VERSION=$(role_pin gitops gitops_argo_rollouts_version)
 
 # go_build_module MODULE VERSION PACKAGE OUTPUT: build a main package inside the
 # downloaded module, so its own go.mod (and replace directives) apply. `go install
 # pkg@version` would also ask the proxy for the module's version list, which the
 # proxy here refuses for some modules.
+module_dir() { # module_dir MODULE VERSION: where the Go proxy's copy of it is unpacked
+  (cd "$ROOT" && GOFLAGS=-mod=mod go mod download -json "$1@$2" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+}
+
 go_build_module() {
   local module=$1 version=$2 pkg=$3 out=$4 dir
-  dir=$(cd "$ROOT" && GOFLAGS=-mod=mod go mod download -json "$module@$version" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  dir=$(module_dir "$module" "$version")
   mkdir -p "$(dirname "$out")"
-  (cd "$dir" && go build -trimpath -o "$out.tmp" "$pkg") && mv "$out.tmp" "$out"
+  (cd "$dir" && go build -trimpath -ldflags "${GO_LDFLAGS:-}" -o "$out.tmp" "$pkg") && mv "$out.tmp" "$out"
+}
+
+# link TARGET NAME: a symlink to TARGET's real path (the build directories may be shared
+# between checkouts through a symlinked .cache/ entry).
+link() { ln -sfn "$(readlink -f "$1")" "$2"; }
+
+# The Kubernetes version the built binaries report (`/version`, `kubectl version`):
+# without it they say v0.0.0-master and Helm refuses charts with a kubeVersion.
+k8s_ldflags() {
+  local v=$KUBERNETES_VERSION flags="" key val
+  for kv in "gitVersion=v$v" "gitMajor=${v%%.*}" "gitMinor=$(cut -d. -f2 <<<"$v")" \
+            "gitTreeState=clean" "buildDate=1970-01-01T00:00:00Z"; do
+    key=${kv%%=*} val=${kv#*=}
+    flags+=" -X k8s.io/component-base/version.$key=$val -X k8s.io/client-go/pkg/version.$key=$val"
+  done
+  echo "$flags"
 }
 
 build_envtest() {
-  local dir="$CACHE/envtest/${KUBERNETES_VERSION}-${ETCD_VERSION}"
-  if [ -x "$dir/kube-apiserver" ] && [ -x "$dir/etcd" ]; then
-    skip "envtest (kube-apiserver $KUBERNETES_VERSION, etcd $ETCD_VERSION)"
+  local dir="$CACHE/envtest/v${KUBERNETES_VERSION}-etcd${ETCD_VERSION}" k8s=(kube-apiserver kube-controller-manager kube-scheduler)
+  if [ -x "$dir/etcd" ]; then
+    skip "etcd $ETCD_VERSION"
   else
-    step "build etcd $ETCD_VERSION and kube-apiserver $KUBERNETES_VERSION from the Go module proxy"
+    step "build etcd $ETCD_VERSION from the Go module proxy"
     mkdir -p "$dir"
     (cd "$ROOT/tests/envtest/etcd" && go build -trimpath -o "$dir/etcd.tmp" . && mv "$dir/etcd.tmp" "$dir/etcd")
-    (cd "$ROOT/tests/envtest/kube-apiserver" && go build -trimpath -o "$dir/kube-apiserver.tmp" . \
-      && mv "$dir/kube-apiserver.tmp" "$dir/kube-apiserver")
   fi
+  if [ -x "$dir/kube-scheduler" ]; then
+    skip "Kubernetes $KUBERNETES_VERSION (${k8s[*]})"
+  else
+    step "build Kubernetes $KUBERNETES_VERSION (${k8s[*]}) from the Go module proxy"
+    # One invocation: the three share most packages, so they compile once.
+    mkdir -p "$dir/.tmp"
+    (cd "$ROOT/tests/envtest/kubernetes" \
+      && go build -trimpath -ldflags "$(k8s_ldflags)" -o "$dir/.tmp/" "${k8s[@]/#/./}")
+    for b in "${k8s[@]}"; do mv "$dir/.tmp/$b" "$dir/$b"; done
+    rmdir "$dir/.tmp"
+  fi
+  build_kwok "$dir"
+  build_helm && link "$CACHE/go/helm-$HELM_VERSION/helm" "$dir/helm" # ArgoCD's repo-server runs it
+  build_argocd "$dir"
+  build_rollouts "$dir"
+  build_prometheus_operator "$dir"
   ln -sfn "$dir" "$CACHE/envtest/current"
+}
+
+# KWOK simulates the nodes and their pods' states. Its stage definitions and the
+# Stage CRD come with the binary (the launcher applies them).
+build_kwok() {
+  local out=$1 dir="$CACHE/go/kwok-$KWOK_VERSION" src
+  if [ -x "$dir/kwok" ]; then
+    skip "kwok $KWOK_VERSION"
+  else
+    step "build kwok $KWOK_VERSION"
+    go_build_module sigs.k8s.io/kwok "v$KWOK_VERSION" ./cmd/kwok "$dir/kwok"
+    src=$(module_dir sigs.k8s.io/kwok "v$KWOK_VERSION")
+    mkdir -p "$dir/stages"
+    cp "$src"/kustomize/stage/node/fast/node-initialize.yaml \
+      "$src"/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+      "$src"/kustomize/stage/pod/general/pod-*.yaml "$dir/stages/"
+    cp "$src"/kustomize/crd/bases/kwok.x-k8s.io_stages.yaml "$dir/"
+    chmod -R u+w "$dir"
+  fi
+  link "$dir/kwok" "$out/kwok"
+  link "$dir/stages" "$out/kwok-stages"
+  link "$dir/kwok.x-k8s.io_stages.yaml" "$out/kwok-stage-crd.yaml"
+}
+
+# ArgoCD from the fixture's source (the Go proxy cannot serve its nested gitops-engine
+# module): one multi-call binary, run as application-controller and repo-server by name.
+build_argocd() {
+  local out=$1 v=$ARGOCD_VERSION dir="$CACHE/go/argo-cd-$ARGOCD_VERSION" src="$FIXTURES/src/argo-cd-v$ARGOCD_VERSION"
+  if [ -x "$dir/bin/argocd" ]; then
+    skip "ArgoCD $v"
+  else
+    step "build ArgoCD $v from $src-src.tar.gz"
+    [ -f "$src-src.tar.gz" ] || die "$src-src.tar.gz is missing (../shared beside the checkout)"
+    rm -rf "$dir/src" && mkdir -p "$dir/src" "$dir/bin"
+    tar -xzf "$src-src.tar.gz" -C "$dir/src" --strip-components=1
+    tar -xzf "$src-image-scripts.tar.gz" -C "$dir/bin" --strip-components=2 --wildcards '*/hack/*.sh'
+    # The release's commit, as PROVENANCE.md records it: `argocd version` then says v$v.
+    local pkg=github.com/argoproj/argo-cd/v3/common commit
+    commit=$(grep -F "src/argo-cd-v$v-src.tar.gz" "$FIXTURES/PROVENANCE.md" | grep -o '[0-9a-f]\{40\}' | head -n1)
+    (cd "$dir/src" && go build -trimpath -o "$dir/bin/argocd.tmp" -ldflags \
+      "-X $pkg.version=$v -X $pkg.gitTag=v$v -X $pkg.gitCommit=$commit -X $pkg.gitTreeState=clean" ./cmd) \
+      && mv "$dir/bin/argocd.tmp" "$dir/bin/argocd"
+  fi
+  for name in argocd argocd-application-controller argocd-repo-server git-verify-wrapper.sh gpg-wrapper.sh; do
+    link "$dir/bin/$( [ "${name%.sh}" = "$name" ] && echo argocd || echo "$name")" "$out/$name"
+  done
+}
+
+build_rollouts() {
+  local out=$1 dir="$CACHE/go/argo-rollouts-$ARGO_ROLLOUTS_VERSION" pkg=github.com/argoproj/argo-rollouts/utils/version
+  if [ -x "$dir/rollouts-controller" ]; then
+    skip "Argo Rollouts $ARGO_ROLLOUTS_VERSION"
+  else
+    step "build Argo Rollouts $ARGO_ROLLOUTS_VERSION"
+    GO_LDFLAGS="-X $pkg.version=v$ARGO_ROLLOUTS_VERSION -X $pkg.gitTreeState=clean" go_build_module \
+      github.com/argoproj/argo-rollouts "v$ARGO_ROLLOUTS_VERSION" ./cmd/rollouts-controller "$dir/rollouts-controller"
+  fi
+  link "$dir/rollouts-controller" "$out/rollouts-controller"
+}
+
+# The Prometheus Operator kube-prometheus-stack's pinned chart runs: it turns the chart's
+# Prometheus and Alertmanager into StatefulSets and reports their health.
+build_prometheus_operator() {
+  local out=$1 v=$PROMETHEUS_OPERATOR_VERSION dir="$CACHE/go/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
+  local module=github.com/prometheus-operator/prometheus-operator
+  if [ -x "$dir/prometheus-operator" ]; then
+    skip "Prometheus Operator $v"
+  else
+    step "build Prometheus Operator $v"
+    # Its go.mod replaces two nested modules by directories that the module's zip leaves
+    # out: lay the three out as the repository has them (each from the Go proxy).
+    rm -rf "$dir/src" && mkdir -p "$dir/src/pkg/apis"
+    cp -r "$(module_dir "$module" "v$v")/." "$dir/src/"
+    chmod -R u+w "$dir/src"
+    rm -rf "$dir/src/pkg/apis/monitoring" "$dir/src/pkg/client"
+    cp -r "$(module_dir "$module/pkg/apis/monitoring" "v$v")" "$dir/src/pkg/apis/monitoring"
+    cp -r "$(module_dir "$module/pkg/client" "v$v")" "$dir/src/pkg/client"
+    chmod -R u+w "$dir/src"
+    (cd "$dir/src" && go build -trimpath -ldflags "-X github.com/prometheus/common/version.Version=$v" \
+      -o "$dir/prometheus-operator.tmp" ./cmd/operator) && mv "$dir/prometheus-operator.tmp" "$dir/prometheus-operator"
+  fi
+  link "$dir/prometheus-operator" "$out/prometheus-operator"
 }
 
 build_provider() {

@@ -34,3 +34,15 @@ apt_install() { # apt_install PACKAGE... (only the missing ones)
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+apt_install_servers() { # apt_install for packages that ship a daemon: none starts
+  # Their maintainer scripts would start system-wide services (on every interface):
+  # policy-rc.d 101 ("not allowed") denies that for the duration of the install; the
+  # platform's tools start what they need on 127.0.0.1 by pid.
+  local policy=/usr/sbin/policy-rc.d created=""
+  if [ ! -e "$policy" ] && [ "$(id -u)" -eq 0 ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && created=1
+  fi
+  apt_install "$@"
+  if [ -n "$created" ]; then rm -f "$policy"; fi
+}

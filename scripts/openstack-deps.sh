@@ -6,18 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 debian_packages() {
-  local pkgs=(mariadb-server rabbitmq-server)
-  local missing=()
-  for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  if [ ${#missing[@]} -eq 0 ]; then skip "Debian packages ${pkgs[*]}"; return; fi
-  # Their maintainer scripts would start system-wide daemons (RabbitMQ on every
-  # interface): deny starts while they install, then stop what started anyway.
-  local policy=/usr/sbin/policy-rc.d created=""
-  if [ ! -e "$policy" ] && [ "$(id -u)" -eq 0 ]; then
-    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && created=1
-  fi
-  apt_install "${missing[@]}"
-  if [ -n "$created" ]; then rm -f "$policy"; fi
+  apt_install_servers mariadb-server rabbitmq-server
 }
 
 openstack_venv() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need beyond the venv and the Go-built tools: podman with runc,
-# the Debian 12 node image, the MLflow server environment and the ansible-test
-# bootstrap stand-in. Each step is skipped when its cached result is present.
+# the Debian 12 node image, the MLflow server environment, the ansible-test
+# bootstrap stand-in, Redis for ArgoCD and the restore drill's PostgreSQL and barman-cloud. Each step is skipped when its cached result is
+# present. `test-deps.sh mlflow redis` runs only those steps (`make run` needs them).
 source "$(dirname "$0")/lib.sh"
 
 podman_setup() {
@@ -59,7 +60,7 @@ backup_drill_tools() {
   # The restore drill: PostgreSQL from Debian and barman-cloud from PyPI, the tools
   # CloudNativePG runs in its database pods. The venv uses Debian's python3 so the
   # postgres user (archive_command) can run it: pyenv's Python lives under /root.
-  apt_install postgresql-15 python3-venv
+  apt_install_servers postgresql-15 python3-venv
   local dir="$CACHE/barman-$BARMAN_VERSION"
   if [ -x "$dir/bin/barman-cloud-backup" ]; then
     skip "barman-cloud $BARMAN_VERSION"
@@ -89,9 +90,19 @@ PY
   fi
 }
 
-podman_setup
-node_image
-mlflow_env
-moto_env
-backup_drill_tools
-ansible_test_bootstrap
+redis_server() { # ArgoCD's cache, run on loopback by the local control plane
+  apt_install_servers redis-server
+}
+
+for what in ${@:-podman node_image mlflow moto ansible_test redis backup_drill}; do
+  case $what in
+    podman) podman_setup ;;
+    node_image) node_image ;;
+    mlflow) mlflow_env ;;
+    moto) moto_env ;;
+    ansible_test) ansible_test_bootstrap ;;
+    redis) redis_server ;;
+    backup_drill) backup_drill_tools ;;
+    *) die "unknown step $what" ;;
+  esac
+done

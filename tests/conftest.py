@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 import time
@@ -44,14 +45,21 @@ def shared_fixtures() -> Path:
 
 @pytest.fixture(scope="session")
 def controlplane(tmp_path_factory):
-    """One real etcd + kube-apiserver for the whole test run, stopped at the end.
+    """One local cluster for the whole test run, stopped at the end: the real control plane
+    and controllers (kube-controller-manager, kube-scheduler, ArgoCD's application-controller
+    and repo-server, Argo Rollouts) with KWOK's simulated nodes (mlops_platform.controlplane).
 
     A missing binary fails the test (it does not skip): `make test-deps` builds them.
     """
     from mlops_platform.controlplane import ControlPlane, ControlPlaneError
 
     bin_dir = os.environ.get("MLOPS_ENVTEST_BIN", str(CACHE / "envtest" / "current"))
-    plane = ControlPlane(bin_dir, tmp_path_factory.mktemp("controlplane"))
+    plane = ControlPlane(
+        bin_dir,
+        tmp_path_factory.mktemp("controlplane"),
+        components=["controllers", "gitops"],
+        charts=SHARED / "fixtures" / "charts",
+    )
     atexit.register(plane.down)  # even when the session is interrupted
     try:
         plane.up()
@@ -66,32 +74,56 @@ def kubeconfig(controlplane) -> str:
     return str(controlplane.kubeconfig)
 
 
+ARGOCD_MANIFEST = "argo-cd-v3.5.1-install.yaml"
+ROLLOUTS_MANIFEST = "argo-rollouts-v1.9.1-install.yaml"
+WORKFLOWS_MANIFEST = "argo-workflows-v4.1.2-install.yaml"
 ARGO_CRDS = (
-    "argocd-application-crd.yaml",
-    "argocd-applicationset-crd.yaml",
-    "argocd-appproject-crd.yaml",
-    "argo-workflows-argoproj.io_workflows.yaml",
-    "argo-workflows-argoproj.io_workflowtemplates.yaml",
-    "argo-workflows-argoproj.io_cronworkflows.yaml",
+    "applications.argoproj.io",
+    "applicationsets.argoproj.io",
+    "appprojects.argoproj.io",
+    "workflows.argoproj.io",
+    "workflowtemplates.argoproj.io",
+    "cronworkflows.argoproj.io",
 )
 
 
-@pytest.fixture(scope="session")
-def argo_crds(kubeconfig, shared_fixtures):
-    """The real ArgoCD and Argo Workflows CRDs, applied and Established; returns their names."""
+def manifest_docs(path: Path) -> list[dict]:
     import yaml
+
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+def apply_docs(kubeconfig: str, docs: list[dict], namespace: str | None = None) -> None:
+    """Server-side apply of a release manifest's objects, CRDs first (as the gitops stage does)."""
     from kubernetes import config, dynamic
 
     api = dynamic.DynamicClient(config.new_client_from_config(config_file=kubeconfig))
-    crds = api.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
-    names = []
-    for filename in ARGO_CRDS:
-        body = yaml.safe_load((shared_fixtures / "crds" / filename).read_text())
-        crds.server_side_apply(
+    crds = [d for d in docs if d["kind"] == "CustomResourceDefinition"]
+    for body in crds:
+        api.resources.get(api_version=body["apiVersion"], kind=body["kind"]).server_side_apply(
             body=body, name=body["metadata"]["name"], field_manager="mlops-tests", force_conflicts=True
         )
-        names.append(body["metadata"]["name"])
-    deadline = time.monotonic() + 60
+    wait_established(api, [c["metadata"]["name"] for c in crds])
+    api.resources.invalidate_cache()
+    for body in docs:
+        if body["kind"] == "CustomResourceDefinition":
+            continue
+        res = api.resources.get(api_version=body["apiVersion"], kind=body["kind"])
+        ns = (body["metadata"].get("namespace") or namespace) if res.namespaced else None
+        if ns:
+            body["metadata"]["namespace"] = ns
+        res.server_side_apply(
+            body=body,
+            name=body["metadata"]["name"],
+            namespace=ns,
+            field_manager="mlops-tests",
+            force_conflicts=True,
+        )
+
+
+def wait_established(api, names: list[str], timeout: float = 60) -> None:
+    crds = api.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
+    deadline = time.monotonic() + timeout
     pending = set(names)
     while pending and time.monotonic() < deadline:
         for name in list(pending):
@@ -99,5 +131,35 @@ def argo_crds(kubeconfig, shared_fixtures):
             if any(c.type == "Established" and c.status == "True" for c in conditions):
                 pending.discard(name)
         time.sleep(0.2)
-    assert not pending, f"CRDs not Established after 60 s: {sorted(pending)}"
-    return names
+    assert not pending, f"CRDs not Established after {timeout:.0f} s: {sorted(pending)}"
+
+
+@pytest.fixture(scope="session")
+def argo_crds(kubeconfig, shared_fixtures):
+    """ArgoCD's and Argo Workflows' CRDs from their pinned release manifests, Established; their names."""
+    docs = [
+        d
+        for name in (ARGOCD_MANIFEST, WORKFLOWS_MANIFEST)
+        for d in manifest_docs(shared_fixtures / "manifests" / name)
+        if d["kind"] == "CustomResourceDefinition" and d["metadata"]["name"] in ARGO_CRDS
+    ]
+    apply_docs(kubeconfig, docs)
+    return [d["metadata"]["name"] for d in docs]
+
+
+@pytest.fixture(scope="session")
+def argocd(controlplane, kubeconfig, shared_fixtures, argo_crds):
+    """The real ArgoCD and Argo Rollouts: their release manifests applied (namespaces argocd,
+    argo-rollouts), as the gitops stage does, reconciled by the local cluster's
+    application-controller, repo-server and rollouts-controller.
+
+    Returns the local endpoints (git_url serves this repository's committed HEAD).
+    """
+    from kubernetes import client, config
+
+    core = client.CoreV1Api(config.new_client_from_config(config_file=kubeconfig))
+    for ns, manifest in (("argocd", ARGOCD_MANIFEST), ("argo-rollouts", ROLLOUTS_MANIFEST)):
+        with contextlib.suppress(client.ApiException):
+            core.create_namespace({"metadata": {"name": ns}})
+        apply_docs(kubeconfig, manifest_docs(shared_fixtures / "manifests" / manifest), ns)
+    return controlplane.endpoints()

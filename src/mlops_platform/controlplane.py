@@ -1,35 +1,70 @@
-"""A local Kubernetes control plane: a real etcd and kube-apiserver on loopback.
+"""A local Kubernetes cluster without machines, on loopback: the real control plane and controllers.
 
-It is what controller-runtime's envtest runs: the API server and its store, no
-nodes, no controllers. The local rehearsal target (`make run`) and the test
-suite both use it. Certificates are generated fresh for every new state
-directory; a restart keeps them and the etcd data, so objects survive it.
+Components, each a local process owned through one state directory:
 
-    python -m mlops_platform.controlplane up   --bin-dir D --state-dir S
-    python -m mlops_platform.controlplane down --state-dir S
+- ``api``: etcd and kube-apiserver (what controller-runtime's envtest runs);
+- ``controllers``: kube-controller-manager, kube-scheduler and KWOK, which plays the
+  kubelets of simulated nodes shaped like the real target's (``kwok.py``): pods are
+  scheduled and reported Running / Ready / Succeeded, no container runs;
+- ``gitops``: ArgoCD's application-controller and repo-server with Redis, a Git
+  server for this repository, a Helm repository of ``../shared/fixtures/charts`` and
+  the Argo Rollouts controller (``gitops_local.py``);
+- ``operators``: the Prometheus Operator of kube-prometheus-stack (``gitops_local.py``);
+- ``mlflow``: a real ``mlflow server`` (``mlflow_local.py``).
+
+The local rehearsal target (`make run`) and the test suite both use it. Certificates
+are generated fresh for every new state directory; a restart keeps them, the ports
+and the etcd data, so objects survive it.
+
+    python -m mlops_platform.controlplane up   [--components api,controllers,gitops,mlflow]
+    python -m mlops_platform.controlplane down
+    python -m mlops_platform.controlplane status
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import ipaddress
 import json
 import os
 import secrets
-import signal
-import socket
+import shutil
 import ssl
-import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import yaml
+
+from mlops_platform import gitops_local, kwok, mlflow_local
+from mlops_platform.procs import alive, free_port, listening, rss_mib, spawn, spawn_supervised, terminate
+
 READY_TIMEOUT = 60.0
 ADMIN_TOKEN_USER = "mlops-admin"
+COMPONENTS = ("api", "controllers", "gitops", "operators", "mlflow")
+ROOT = Path(__file__).resolve().parents[2]
+# The nodes' shape: the local inventory's `mlops_local_nodes` (plain data in that file).
+LOCAL_INVENTORY_VARS = ROOT / "inventory" / "local" / "group_vars" / "all" / "platform.yml"
+# Stopped in this order: the controllers before the API server, the API server before etcd.
+STOP_ORDER = (
+    "mlflow",
+    "prometheus-operator",
+    "rollouts-controller",
+    "argocd-application-controller",
+    "argocd-repo-server",
+    "helm-repository",
+    "git-daemon",
+    "redis",
+    "kwok",
+    "kube-scheduler",
+    "kube-controller-manager",
+    "kube-apiserver",
+    "etcd",
+)
 
 
 class ControlPlaneError(Exception):
@@ -44,16 +79,18 @@ class State:
     etcd_port: int
     etcd_peer_port: int
     pids: dict[str, int] = field(default_factory=dict)
+    # Every other listening port, by name; kept across restarts (URLs in the config use them).
+    ports: dict[str, int] = field(default_factory=dict)
+    components: list[str] = field(default_factory=lambda: ["api"])
 
     @property
     def server(self) -> str:
         return f"https://127.0.0.1:{self.api_port}"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    def port(self, name: str) -> int:
+        if name not in self.ports:
+            self.ports[name] = free_port()
+        return self.ports[name]
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -148,14 +185,42 @@ def _generate_pki(pki: Path) -> None:
 
 
 class ControlPlane:
-    """One etcd + kube-apiserver pair, owned through a state directory."""
+    """The local cluster's processes, owned through a state directory."""
 
-    def __init__(self, bin_dir: str | os.PathLike, state_dir: str | os.PathLike):
+    def __init__(
+        self,
+        bin_dir: str | os.PathLike,
+        state_dir: str | os.PathLike,
+        *,
+        components: tuple[str, ...] | list[str] = ("api",),
+        nodes: dict | None = None,
+        repository: str | os.PathLike | None = None,
+        charts: str | os.PathLike | None = None,
+        mlflow_bin: str | os.PathLike | None = None,
+    ):
+        unknown = set(components) - set(COMPONENTS)
+        if unknown:
+            raise ControlPlaneError(
+                f"unknown components {sorted(unknown)}: choose from {', '.join(COMPONENTS)}"
+            )
+        wanted = {"api", *components}
+        if "gitops" in wanted or "operators" in wanted:
+            wanted.add("controllers")  # ArgoCD's health checks need pods that become ready
+        self.components = [c for c in COMPONENTS if c in wanted]
         self.bin_dir = Path(bin_dir).resolve()
         self.state_dir = Path(state_dir).resolve()
         self.pki = self.state_dir / "pki"
         self.kubeconfig = self.state_dir / "kubeconfig"
         self.state_file = self.state_dir / "state.json"
+        self.endpoints_file = self.state_dir / "endpoints.json"
+        self.nodes = nodes if nodes is not None else local_nodes()
+        self.repository = Path(repository or ROOT).resolve()
+        self.charts = Path(
+            charts or Path(os.environ.get("MLOPS_SHARED_DIR", ROOT.parent / "shared")) / "fixtures" / "charts"
+        )
+        self.mlflow_bin = Path(
+            mlflow_bin or os.environ.get("MLOPS_MLFLOW_BIN", ROOT / ".cache" / "bin" / "mlflow")
+        )
 
     # -- public -------------------------------------------------------------
 
@@ -171,10 +236,18 @@ class ControlPlane:
     def server(self) -> str:
         return self._load_state().server
 
+    def endpoints(self) -> dict:
+        """URLs of the local services (Git, Helm repository, MLflow), as written by `up`."""
+        return json.loads(self.endpoints_file.read_text())
+
     def is_ready(self) -> bool:
         try:
             state = self._load_state()
         except ControlPlaneError:
+            return False
+        if not set(self.components) <= set(state.components):
+            return False
+        if not all(alive(pid) for pid in state.pids.values()):
             return False
         return self._readyz(state)
 
@@ -182,45 +255,154 @@ class ControlPlane:
         """Start (or find running) and return the kubeconfig path."""
         if self.is_ready():
             return self.kubeconfig
-        self.down()
-        for binary in ("etcd", "kube-apiserver"):
-            if not (self.bin_dir / binary).is_file():
-                raise ControlPlaneError(
-                    f"{self.bin_dir / binary} is missing: build it with `make test-deps` "
-                    "(tests/envtest/ builds etcd and kube-apiserver from the Go module proxy)"
-                )
+        previous = self._load_state_or_none()
+        if previous is not None:
+            self._stop(previous)
+        self._check_binaries()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if not (self.pki / "token").exists():
             _generate_pki(self.pki)
-        state = State(api_port=free_port(), etcd_port=free_port(), etcd_peer_port=free_port())
-        self._start(state)
-        self._save_state(state)
-        self._write_kubeconfig(state)
-        self._wait_ready(state, timeout)
+        state = self._fresh_state(previous)
+        try:
+            self._start(state, timeout)
+        except BaseException:
+            self._stop(state)
+            raise
         return self.kubeconfig
 
     def restart(self, timeout: float = READY_TIMEOUT) -> None:
-        """Stop both processes and start them again on the same data and ports."""
+        """Stop every process and start them again on the same data and ports."""
         state = self._load_state()
         self._stop(state)
-        self._start(state)
-        self._save_state(state)
-        self._wait_ready(state, timeout)
+        self._start(state, timeout)
 
     def down(self) -> None:
         """Stop every process this state directory started; leave no orphan."""
-        try:
-            state = self._load_state()
-        except ControlPlaneError:
+        state = self._load_state_or_none()
+        if state is None:
             return
         self._stop(state)
         self.state_file.unlink(missing_ok=True)
 
+    def memory(self) -> dict[str, float]:
+        """Resident memory of each running process (MiB)."""
+        state = self._load_state()
+        return {name: rss_mib(pid) for name, pid in state.pids.items() if alive(pid)}
+
+    # -- Kubernetes API -------------------------------------------------------
+
+    def request(self, method: str, path: str, body=None, *, content_type: str = "application/json"):
+        """One call to the API server as the admin; None for 404."""
+        state = self._load_state()
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            f"{state.server}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": content_type},
+        )
+        context = ssl.create_default_context(cafile=str(self.ca_file))
+        try:
+            with urllib.request.urlopen(req, context=context, timeout=30) as response:  # noqa: S310
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return None
+            raise ControlPlaneError(f"{method} {path}: HTTP {e.code}: {e.read()[:500]!r}") from e
+
+    def apply(self, path: str, obj: dict, *, subresource: str = "") -> dict:
+        """Server-side apply of `obj` at `path` (the object's own URL)."""
+        return self.request(
+            "PATCH",
+            f"{path}{subresource}?fieldManager=mlops-controlplane&force=true",
+            obj,
+            content_type="application/apply-patch+yaml",
+        )
+
+    def fail_image(self, image: str) -> str:
+        """Make the pods of `image` fail from now on (KWOK Stage); returns the Stage's name."""
+        ready = next(
+            s
+            for s in kwok.stage_objects(self.bin_dir / "kwok-stages")
+            if s["metadata"]["name"] == "pod-ready"
+        )
+        stage = kwok.fail_stage(image, ready)
+        self.apply(f"{kwok.STAGE_API}/{stage['metadata']['name']}", stage)
+        return stage["metadata"]["name"]
+
+    def heal_image(self, image: str) -> None:
+        """Undo `fail_image`: new pods of `image` become ready again."""
+        ready = next(
+            s
+            for s in kwok.stage_objects(self.bin_dir / "kwok-stages")
+            if s["metadata"]["name"] == "pod-ready"
+        )
+        name = kwok.fail_stage(image, ready)["metadata"]["name"]
+        self.request("DELETE", f"{kwok.STAGE_API}/{name}")
+
     # -- internals ----------------------------------------------------------
 
-    def _start(self, state: State) -> None:
+    def _needed_binaries(self) -> list[str]:
+        need = {
+            "api": ["etcd", "kube-apiserver"],
+            "controllers": [
+                "kube-controller-manager",
+                "kube-scheduler",
+                "kwok",
+                "kwok-stages",
+                "kwok-stage-crd.yaml",
+            ],
+            "gitops": ["argocd-application-controller", "argocd-repo-server", "helm", "rollouts-controller"],
+            "operators": ["prometheus-operator"],
+            "mlflow": [],
+        }
+        return [b for c in self.components for b in need[c]]
+
+    def _check_binaries(self) -> None:
+        for binary in self._needed_binaries():
+            if not (self.bin_dir / binary).exists():
+                raise ControlPlaneError(
+                    f"{self.bin_dir / binary} is missing: build it with `scripts/build-go.sh envtest` "
+                    "(`make test-deps` and `make run` do)"
+                )
+        if "mlflow" in self.components and not self.mlflow_bin.exists():
+            raise ControlPlaneError(
+                f"{self.mlflow_bin} is missing: `scripts/test-deps.sh mlflow` installs it"
+            )
+        if "gitops" in self.components:
+            if not shutil.which("redis-server"):
+                raise ControlPlaneError("redis-server is missing: `scripts/test-deps.sh redis` installs it")
+            if not self.charts.is_dir():
+                raise ControlPlaneError(
+                    f"{self.charts} is missing: the Helm repository serves ../shared/fixtures/charts"
+                )
+
+    def _fresh_state(self, previous: State | None) -> State:
+        """Ports of the previous run where they are still free (the config holds URLs with them)."""
+
+        def reuse(port: int | None) -> int:
+            return port if port and not listening(port) else free_port()
+
+        if previous is None:
+            return State(
+                api_port=free_port(),
+                etcd_port=free_port(),
+                etcd_peer_port=free_port(),
+                components=self.components,
+            )
+        return State(
+            api_port=reuse(previous.api_port),
+            etcd_port=reuse(previous.etcd_port),
+            etcd_peer_port=reuse(previous.etcd_peer_port),
+            ports={name: reuse(port) for name, port in previous.ports.items()},
+            components=self.components,
+        )
+
+    def _start(self, state: State, timeout: float) -> None:
         logs = self.state_dir / "logs"
         logs.mkdir(exist_ok=True)
+        state.components = self.components
+        self._write_kubeconfig(state)
         etcd_url = f"http://127.0.0.1:{state.etcd_port}"
         etcd = [
             str(self.bin_dir / "etcd"),
@@ -230,6 +412,7 @@ class ControlPlane:
             f"--listen-peer-urls=http://127.0.0.1:{state.etcd_peer_port}",
             f"--initial-advertise-peer-urls=http://127.0.0.1:{state.etcd_peer_port}",
             f"--initial-cluster=default=http://127.0.0.1:{state.etcd_peer_port}",
+            f"--listen-metrics-urls=http://127.0.0.1:{state.port('etcd-metrics')}",
             "--unsafe-no-fsync=true",
             "--log-level=warn",
         ]
@@ -247,45 +430,169 @@ class ControlPlane:
             f"--service-account-key-file={self.pki / 'sa.pub'}",
             f"--service-account-signing-key-file={self.pki / 'sa.key'}",
             "--service-account-issuer=https://kubernetes.default.svc",
-            "--service-cluster-ip-range=10.0.0.0/24",
+            "--service-cluster-ip-range=10.96.0.0/16",
             "--authorization-mode=RBAC",
             "--allow-privileged=true",
-            # No controller-manager runs, so nothing creates default service accounts.
-            "--disable-admission-plugins=ServiceAccount",
             "--v=0",
         ]
-        state.pids["etcd"] = self._spawn(etcd, logs / "etcd.log")
-        state.pids["kube-apiserver"] = self._spawn(apiserver, logs / "kube-apiserver.log")
-
-    @staticmethod
-    def _spawn(argv: list[str], log: Path) -> int:
-        with log.open("ab") as out:
-            proc = subprocess.Popen(  # noqa: S603 - our own binaries
-                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        if "controllers" not in self.components:
+            # No controller-manager runs, so nothing creates default service accounts.
+            apiserver.append("--disable-admission-plugins=ServiceAccount")
+        state.pids["etcd"] = spawn(etcd, logs / "etcd.log")
+        state.pids["kube-apiserver"] = spawn(apiserver, logs / "kube-apiserver.log")
+        self._save_state(state)
+        self._wait(state, timeout, "kube-apiserver", lambda: self._readyz(state), f"{state.server}/readyz")
+        if "controllers" in self.components:
+            self._start_controllers(state, logs, timeout)
+        if "gitops" in self.components:
+            self._start_gitops(state, logs, timeout)
+        if "operators" in self.components:
+            for svc in gitops_local.operators(
+                bin_dir=self.bin_dir, pki=self.pki, server=state.server, port=state.port
+            ):
+                state.pids[svc.name] = spawn_supervised(svc.argv, logs / f"{svc.name}.log")
+            self._save_state(state)
+        if "mlflow" in self.components:
+            state.pids["mlflow"] = spawn(
+                mlflow_local.argv(self.mlflow_bin, self.state_dir / "mlflow", state.port("mlflow")),
+                logs / "mlflow.log",
             )
-        return proc.pid
+            self._save_state(state)
+        self._write_endpoints(state)
+        if "mlflow" in self.components:
+            url = f"http://127.0.0.1:{state.port('mlflow')}"
+            # ~11 s on an idle machine, much more on a loaded one.
+            self._wait(state, max(timeout, 240), "mlflow", lambda: mlflow_local.healthy(url), f"{url}/health")
+
+    def _start_controllers(self, state: State, logs: Path, timeout: float) -> None:
+        kcm = [
+            str(self.bin_dir / "kube-controller-manager"),
+            f"--kubeconfig={self.kubeconfig}",
+            f"--authentication-kubeconfig={self.kubeconfig}",
+            f"--authorization-kubeconfig={self.kubeconfig}",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={state.port('kube-controller-manager')}",
+            "--leader-elect=false",
+            f"--service-account-private-key-file={self.pki / 'sa.key'}",
+            f"--root-ca-file={self.pki / 'ca.crt'}",
+            f"--cluster-signing-cert-file={self.pki / 'ca.crt'}",
+            f"--cluster-signing-key-file={self.pki / 'ca.key'}",
+            "--use-service-account-credentials=false",
+            # PersistentVolumeClaims of the local-path class are bound to host-path volumes
+            # (no directory is made: no pod mounts them).
+            "--enable-hostpath-provisioner=true",
+            "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller",
+            "--v=0",
+        ]
+        scheduler = [
+            str(self.bin_dir / "kube-scheduler"),
+            f"--kubeconfig={self.kubeconfig}",
+            f"--authentication-kubeconfig={self.kubeconfig}",
+            f"--authorization-kubeconfig={self.kubeconfig}",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={state.port('kube-scheduler')}",
+            "--leader-elect=false",
+            "--v=0",
+        ]
+        state.pids["kube-controller-manager"] = spawn(kcm, logs / "kube-controller-manager.log")
+        state.pids["kube-scheduler"] = spawn(scheduler, logs / "kube-scheduler.log")
+        self._save_state(state)
+        self._install_kwok_objects(timeout)
+        kwok_argv = [
+            str(self.bin_dir / "kwok"),
+            f"--kubeconfig={self.kubeconfig}",
+            "--manage-all-nodes=false",
+            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+            "--enable-crds=Stage",
+            "--node-lease-duration-seconds=40",
+            "--cidr=10.244.0.0/16",
+            "--node-ip=127.0.0.1",
+            f"--server-address=127.0.0.1:{state.port('kwok')}",
+        ]
+        state.pids["kwok"] = spawn(kwok_argv, logs / "kwok.log")
+        self._save_state(state)
+        self._wait(state, timeout, "kwok", self._nodes_ready, "every node Ready")
+
+    def _install_kwok_objects(self, timeout: float) -> None:
+        crd = yaml.safe_load((self.bin_dir / "kwok-stage-crd.yaml").read_text())
+        crd_path = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd['metadata']['name']}"
+        self.apply(crd_path, crd)
+        deadline = time.monotonic() + timeout
+        while not _established(self.request("GET", crd_path)):
+            if time.monotonic() > deadline:
+                raise ControlPlaneError(f"the KWOK Stage CRD was not Established within {timeout:.0f}s")
+            time.sleep(0.2)
+        for stage in kwok.stage_objects(self.bin_dir / "kwok-stages"):
+            self.apply(f"{kwok.STAGE_API}/{stage['metadata']['name']}", stage)
+        for node in kwok.node_objects(self.nodes):
+            path = f"/api/v1/nodes/{node['metadata']['name']}"
+            status = node.pop("status")
+            self.apply(path, node)
+            self.apply(
+                path,
+                {
+                    "apiVersion": "v1",
+                    "kind": "Node",
+                    "metadata": {"name": node["metadata"]["name"]},
+                    "status": status,
+                },
+                subresource="/status",
+            )
+        self.apply(
+            f"/apis/storage.k8s.io/v1/storageclasses/{LOCAL_STORAGE_CLASS['metadata']['name']}",
+            LOCAL_STORAGE_CLASS,
+        )
+
+    def _nodes_ready(self) -> bool:
+        nodes = (self.request("GET", "/api/v1/nodes") or {}).get("items") or []
+        names = {n["metadata"]["name"] for n in nodes if _condition(n, "Ready")}
+        return set(self.nodes) <= names
+
+    def _start_gitops(self, state: State, logs: Path, timeout: float) -> None:
+        work = self.state_dir / "gitops"
+        services = gitops_local.services(
+            bin_dir=self.bin_dir,
+            work=work,
+            kubeconfig=self.kubeconfig,
+            repository=self.repository,
+            charts=self.charts,
+            port=state.port,
+        )
+        for svc in services:
+            starter = spawn_supervised if svc.supervised else spawn
+            state.pids[svc.name] = starter(svc.argv, logs / f"{svc.name}.log", env=svc.env)
+            self._save_state(state)
+            if svc.port:
+                self._wait(state, timeout, svc.name, lambda p=svc.port: listening(p), f"127.0.0.1:{svc.port}")
+
+    def _write_endpoints(self, state: State) -> None:
+        endpoints = {"kubeconfig": str(self.kubeconfig), "server": state.server}
+        if "gitops" in self.components:
+            endpoints.update(gitops_local.endpoints(self.repository, state.port))
+        if "mlflow" in self.components:
+            endpoints["mlflow_url"] = f"http://127.0.0.1:{state.port('mlflow')}"
+        self.endpoints_file.write_text(json.dumps(endpoints, indent=2, sort_keys=True) + "\n")
 
     def _stop(self, state: State) -> None:
-        for name in ("kube-apiserver", "etcd"):
-            pid = state.pids.get(name)
-            if pid:
-                _terminate(pid)
+        names = sorted(state.pids, key=lambda n: STOP_ORDER.index(n) if n in STOP_ORDER else -1)
+        for name in names:
+            terminate(state.pids[name])
         state.pids.clear()
 
-    def _wait_ready(self, state: State, timeout: float) -> None:
+    def _wait(self, state: State, timeout: float, what: str, ready, where: str) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._readyz(state):
+            if ready():
                 return
             for name, pid in state.pids.items():
-                if not _alive(pid):
+                if not alive(pid):
                     log = self.state_dir / "logs" / f"{name}.log"
                     tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-                    self._stop(state)
                     raise ControlPlaneError(f"{name} exited during startup; last log lines:\n{tail}")
             time.sleep(0.2)
-        self._stop(state)
-        raise ControlPlaneError(f"kube-apiserver not ready at {state.server}/readyz after {timeout:.0f}s")
+        raise ControlPlaneError(
+            f"{what} not ready ({where}) after {timeout:.0f}s; logs in {self.state_dir / 'logs'}"
+        )
 
     def _readyz(self, state: State) -> bool:
         context = ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
@@ -334,53 +641,68 @@ class ControlPlane:
         except (OSError, ValueError, TypeError) as e:
             raise ControlPlaneError(f"no control plane recorded in {self.state_dir}") from e
 
+    def _load_state_or_none(self) -> State | None:
+        try:
+            return self._load_state()
+        except ControlPlaneError:
+            return None
 
-def _alive(pid: int) -> bool:
+
+# The real target's default class is the local-path provisioner's on the data volume
+# (mlops_storage_class); here kube-controller-manager's host-path provisioner binds it.
+LOCAL_STORAGE_CLASS = {
+    "apiVersion": "storage.k8s.io/v1",
+    "kind": "StorageClass",
+    "metadata": {
+        "name": "local-path",
+        "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+    },
+    "provisioner": "kubernetes.io/host-path",
+    "reclaimPolicy": "Delete",
+    "volumeBindingMode": "Immediate",
+}
+
+
+def local_nodes(path: Path = LOCAL_INVENTORY_VARS) -> dict:
+    """The simulated nodes: `mlops_local_nodes` of the local inventory, else kwok.DEFAULT_NODES."""
     try:
-        if os.waitpid(pid, os.WNOHANG)[0]:
-            return False
-    except ChildProcessError:
-        pass  # not our child: fall back to a signal probe
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return _state_of(pid) != "Z"
+        data = yaml.safe_load(path.read_text()) or {}
+    except OSError:
+        return dict(kwok.DEFAULT_NODES)
+    return data.get("mlops_local_nodes") or dict(kwok.DEFAULT_NODES)
 
 
-def _state_of(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return ""
+def _condition(obj: dict, kind: str) -> bool:
+    return any(
+        c.get("type") == kind and c.get("status") == "True"
+        for c in (obj.get("status") or {}).get("conditions") or []
+    )
 
 
-def _terminate(pid: int, grace: float = 10.0) -> None:
-    """SIGTERM the process group, then SIGKILL what is left after `grace` seconds."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, sig)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not _alive(pid):
-                return
-            time.sleep(0.05)
+def _established(crd: dict | None) -> bool:
+    return bool(crd) and _condition(crd, "Established")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mlops_platform.controlplane", description=__doc__.split("\n", maxsplit=1)[0]
     )
-    parser.add_argument("action", choices=["up", "down", "status"])
+    parser.add_argument("action", choices=["up", "down", "status", "memory", "fail-image", "heal-image"])
+    parser.add_argument("image", nargs="?", help="fail-image / heal-image: the image whose pods fail (KWOK)")
+    parser.add_argument(
+        "--components",
+        default=",".join(COMPONENTS),
+        help=f"what `up` starts, comma-separated (default: all of {','.join(COMPONENTS)})",
+    )
     parser.add_argument("--bin-dir", default=os.environ.get("MLOPS_ENVTEST_BIN", ".cache/envtest/current"))
     parser.add_argument(
         "--state-dir", default=os.environ.get("MLOPS_CONTROLPLANE_DIR", ".cache/controlplane")
     )
     args = parser.parse_args(argv)
-    plane = ControlPlane(args.bin_dir, args.state_dir)
     try:
+        plane = ControlPlane(
+            args.bin_dir, args.state_dir, components=[c for c in args.components.split(",") if c]
+        )
         if args.action == "up":
             started = time.monotonic()
             path = plane.up()
@@ -390,7 +712,21 @@ def main(argv: list[str] | None = None) -> int:
             print(path)
         elif args.action == "down":
             plane.down()
+        elif args.action in ("fail-image", "heal-image"):
+            if not args.image:
+                parser.error(f"{args.action} needs the image, e.g. registry.local/mlops/model-service:3")
+            if args.action == "fail-image":
+                print(f"pods of {args.image} now fail (KWOK Stage {plane.fail_image(args.image)})")
+            else:
+                plane.heal_image(args.image)
+                print(f"pods of {args.image} become ready again")
+        elif args.action == "memory":
+            rss = plane.memory()
+            for name, mib in sorted(rss.items(), key=lambda kv: -kv[1]):
+                print(f"{mib:8.0f} MiB  {name}")
+            print(f"{sum(rss.values()):8.0f} MiB  total ({len(rss)} processes)")
         else:
+            plane.components = ["api"]  # any running control plane
             print("ready" if plane.is_ready() else "not running")
             return 0 if plane.is_ready() else 1
     except ControlPlaneError as e:

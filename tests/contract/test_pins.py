@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import tarfile
 from pathlib import Path
@@ -84,34 +83,16 @@ def test_platform_role_reads_the_pins_from_versions_env():
     assert not re.search(r"version: \"?\d", defaults), "a chart version typed in roles/platform/defaults"
 
 
-# ArgoCD, Argo Workflows and Argo Rollouts: the pins live in their roles (issue 13 moves them
-# to the fixtures' releases); the check reads them there.
+# ArgoCD, Argo Workflows and Argo Rollouts: the pins live in their roles; each must be a
+# release the fixtures hold (what the tests install is what the platform installs).
 ARGO_PINS = [
     ("gitops", "gitops_argocd_version", "manifests/argo-cd-{v}-install.yaml"),
     ("workflows", "workflows_version", "manifests/argo-workflows-{v}-install.yaml"),
-    ("environments", "environments_argo_rollouts_version", "manifests/argo-rollouts-{v}-install.yaml"),
+    ("gitops", "gitops_argo_rollouts_version", "manifests/argo-rollouts-{v}-install.yaml"),
 ]
 
 
-def _argo_params():
-    fixtures = Path(os.environ.get("MLOPS_SHARED_DIR", ROOT.parent / "shared")) / "fixtures"
-    for role, var, pattern in ARGO_PINS:
-        v = role_default(role, var)
-        present = v is not None and (fixtures / pattern.format(v=v)).exists()
-        yield pytest.param(
-            role,
-            var,
-            pattern,
-            id=var,
-            marks=[]
-            if present
-            else pytest.mark.xfail(
-                reason=f"{var}={v}: issue 13 moves it to the fixture's release", strict=True
-            ),
-        )
-
-
-@pytest.mark.parametrize(("role", "var", "pattern"), list(_argo_params()))
+@pytest.mark.parametrize(("role", "var", "pattern"), ARGO_PINS, ids=[p[1] for p in ARGO_PINS])
 def test_argo_pin_is_a_fixture_release(role, var, pattern, shared_fixtures):
     version = role_default(role, var)
     path = shared_fixtures / pattern.format(v=version)

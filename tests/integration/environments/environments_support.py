@@ -1,10 +1,14 @@
 """Helpers of the environments / promotion tests (imported by conftest.py and the tests).
 
-The control plane (tests/conftest.py) has no controllers, so nothing ever reports an
-Application's health. `FakeArgoCD` plays the ArgoCD application controller: when it
-sees the refresh annotation a promotion writes, it removes it and writes `.status`
-(sync.comparedTo = the spec's source, Synced, and Healthy or Degraded as the test
-decides), the way the real controller reports a reconcile.
+The local cluster (tests/conftest.py) runs ArgoCD's real application-controller: the
+Applications of a `live_platform` (namespace argocd-*) are fetched from this
+repository's Git server, rendered, synced and health-checked by it, and KWOK reports
+their pods ready (or crash-looping, for an image made to fail).
+
+`FakeArgoCD` is kept for the tests that must see no write at all (refusals, check
+mode) or a state the real controller cannot be brought to quickly (an Application
+Degraded in its source environment): it writes `.status` itself on Applications in
+namespaces the controller does not watch (fake-argocd-*).
 """
 
 from __future__ import annotations
@@ -80,12 +84,23 @@ def app_path(ns: str, name: str = "") -> str:
     return f"/apis/argoproj.io/v1alpha1/namespaces/{ns}/applications" + (f"/{name}" if name else "")
 
 
-def make_app(env: str, version: str, image: str, *, automated: bool = True) -> dict:
+IMAGE_REPOSITORY = "registry.local/mlops/model-service"  # the chart's default
+
+
+def make_app(
+    env: str,
+    version: str,
+    image: str,
+    *,
+    automated: bool = True,
+    repo_url: str = "file:///work/repo.git",
+    destination: str | None = None,
+) -> dict:
     """An Application as the environments role declares it (Helm values carry the initial version)."""
     spec = {
         "project": f"model-service-{env}",
         "source": {
-            "repoURL": "file:///work/repo.git",
+            "repoURL": repo_url,
             "path": "charts/model-service",
             "targetRevision": "HEAD",
             "helm": {
@@ -96,10 +111,15 @@ def make_app(env: str, version: str, image: str, *, automated: bool = True) -> d
                 }
             },
         },
-        "destination": {"server": "https://kubernetes.default.svc", "namespace": f"model-service-{env}"},
+        "destination": {
+            "server": "https://kubernetes.default.svc",
+            "namespace": destination or f"model-service-{env}",
+        },
     }
     if automated:
         spec["syncPolicy"] = {"automated": {"prune": True, "selfHeal": True}}
+    if destination:
+        spec.setdefault("syncPolicy", {})["syncOptions"] = ["CreateNamespace=true"]
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
@@ -276,3 +296,24 @@ def playbook(kubeconfig, name, *extra_vars, check=False):
 def recap(out: str) -> dict:
     line = next(ln for ln in out.splitlines() if ln.startswith("localhost") and "ok=" in ln)
     return {k: int(v) for k, v in (part.split("=") for part in line.split(":", 1)[1].split())}
+
+
+def live_params(ns: str, **extra) -> dict:
+    """`params` with the waits the real controller needs (it syncs in seconds, not instantly)."""
+    return params(ns, **{"poll_interval": 0.5, "wait_timeout": 120.0, **extra})
+
+
+def wait_healthy(kube, ns: str, envs=ENVS, timeout: float = 180) -> None:
+    """Until ArgoCD reports each Application Synced and Healthy on the version its spec declares."""
+    from ansible_collections.mlops.platform.plugins.module_utils.promotion import application as appl
+
+    deadline = time.monotonic() + timeout
+    pending = list(envs)
+    while pending:
+        pending = [env for env in pending if not appl.runs_healthy(read_app(kube, ns, env))]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            details = {env: appl.failure_detail(read_app(kube, ns, env)) for env in pending}
+            raise AssertionError(f"not Synced and Healthy after {timeout:.0f} s: {details}")
+        time.sleep(0.5)

@@ -1,6 +1,8 @@
 """The MLflow side of a promotion, against a real `mlflow server` (SQLite, local artifacts).
 
-The ArgoCD side is played by `FakeArgoCD` (conftest), which writes the Applications' status.
+The promotions that deploy run on `live_platform` (the real ArgoCD syncs them); the
+ones that must write nothing use `platform` (status written by the test, see
+environments_support).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from ansible_collections.mlops.platform.plugins.module_utils.errors import Platf
 from ansible_collections.mlops.platform.plugins.module_utils.mlflow.client import MlflowClient, MlflowError
 from ansible_collections.mlops.platform.plugins.module_utils.promotion import runner, service
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.runner import execute
-from environments_support import FakeArgoCD, free_port, params, read_app, running, snapshot
+from environments_support import FakeArgoCD, free_port, live_params, params, read_app, running, snapshot
 
 pytestmark = [pytest.mark.mlflow, pytest.mark.controlplane]
 
@@ -30,13 +32,16 @@ def mparams(ns, url, model, **extra):
     return params(ns, update_alias=True, mlflow_tracking_uri=url, model_name=model, **extra)
 
 
-def test_promotions_move_the_aliases(crds, platform, mlflow_server, registered_model):
+def live_mparams(ns, url, model, **extra):
+    return live_params(ns, update_alias=True, mlflow_tracking_uri=url, model_name=model, **extra)
+
+
+def test_promotions_move_the_aliases(crds, live_platform, mlflow_server, registered_model):
     _client, model = registered_model
-    url = mlflow_server.url
-    with FakeArgoCD(crds, platform):
-        to_canary = execute(mparams(platform, url, model, source="staging", target="canary"), False)
-        to_prod = execute(mparams(platform, url, model, source="canary", target="production"), False)
-        again = execute(mparams(platform, url, model, source="canary", target="production"), False)
+    url, platform = mlflow_server.url, live_platform
+    to_canary = execute(live_mparams(platform, url, model, source="staging", target="canary"), False)
+    to_prod = execute(live_mparams(platform, url, model, source="canary", target="production"), False)
+    again = execute(live_mparams(platform, url, model, source="canary", target="production"), False)
     assert to_canary["alias"] == "canary" and to_canary["alias_changed"] is True
     assert to_canary["alias_previous_version"] is None
     assert alias_via_rest(url, model, "canary") == "2"
@@ -46,6 +51,7 @@ def test_promotions_move_the_aliases(crds, platform, mlflow_server, registered_m
 
 
 def test_check_mode_leaves_the_alias(crds, platform, mlflow_server, registered_model):
+    """`platform`: nothing may be written, and a live controller writes .status all the time."""
     _client, model = registered_model
     out = execute(mparams(platform, mlflow_server.url, model, source="staging", target="canary"), True)
     assert out["changed"] and out["alias_changed"]
@@ -53,18 +59,18 @@ def test_check_mode_leaves_the_alias(crds, platform, mlflow_server, registered_m
     assert alias_via_rest(mlflow_server.url, model, "canary") is None
 
 
-def test_rollback_moves_the_alias_back(crds, platform, mlflow_server, registered_model):
+def test_rollback_moves_the_alias_back(crds, live_platform, mlflow_server, registered_model):
     _client, model = registered_model
-    url = mlflow_server.url
-    with FakeArgoCD(crds, platform):
-        execute(mparams(platform, url, model, source="staging", target="canary"), False)
-        back = execute(mparams(platform, url, model, operation="rollback", target="canary"), False)
+    url, platform = mlflow_server.url, live_platform
+    execute(live_mparams(platform, url, model, source="staging", target="canary"), False)
+    back = execute(live_mparams(platform, url, model, operation="rollback", target="canary"), False)
     assert back["alias_changed"] and alias_via_rest(url, model, "canary") == "1"
 
 
 def test_unknown_version_in_mlflow_is_refused_before_deploying(
     crds, platform, mlflow_server, registered_model
 ):
+    """`platform`: nothing may be written, and a live controller writes .status all the time."""
     _client, model = registered_model
     before = snapshot(crds, platform)
     with pytest.raises(PlatformError) as e:
@@ -86,6 +92,7 @@ def test_unknown_version_in_mlflow_is_refused_before_deploying(
 
 
 def test_unknown_model_is_named(crds, platform, mlflow_server):
+    """`platform`: nothing may be written, and a live controller writes .status all the time."""
     with pytest.raises(PlatformError, match="has no registered model 'no-such-model'"):
         execute(
             mparams(platform, mlflow_server.url, "no-such-model", source="staging", target="canary"), False
@@ -93,6 +100,7 @@ def test_unknown_model_is_named(crds, platform, mlflow_server):
 
 
 def test_mlflow_down_is_a_clear_error_and_nothing_changes(crds, platform):
+    """`platform`: nothing may be written, and a live controller writes .status all the time."""
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     before = snapshot(crds, platform)
     with pytest.raises(PlatformError) as e:
@@ -118,6 +126,8 @@ class AliasWriteFails(MlflowClient):
 def test_alias_failure_after_deploy_says_so_and_a_rerun_completes_it(
     crds, platform, mlflow_server, registered_model, monkeypatch
 ):
+    """`platform`: the re-run must leave the Application as it is (its resourceVersion),
+    which a live controller changes with every status write."""
     _client, model = registered_model
     url = mlflow_server.url
     monkeypatch.setattr(runner, "MlflowClient", AliasWriteFails)

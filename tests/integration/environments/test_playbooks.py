@@ -1,9 +1,11 @@
 """The environments stage and the promote / rollback playbooks, run with ansible-playbook
-against the real control plane (ArgoCD's real CRDs).
+against the local cluster.
 
-No ArgoCD controller runs: `FakeArgoCD` (conftest) writes the Applications' `.status`
-after each refresh a promotion requests. Each test uses its own ArgoCD namespace and name
-prefix, so it is isolated from the other tests of the session.
+The promote / rollback test runs on the real ArgoCD (Applications in its namespace,
+synced from this repository's Git server). The stage tests check what the stage
+declares, and that a removed environment's Application is held by ArgoCD's finalizer:
+they use a namespace the controller does not watch (fake-argocd-*), so that no
+controller acts on it. Each test has its own name prefix.
 """
 
 from __future__ import annotations
@@ -12,19 +14,38 @@ import uuid
 
 import pytest
 from ansible_collections.mlops.platform.plugins.module_utils.promotion import application as appl
-from environments_support import FakeArgoCD, ensure_namespace, playbook, recap
+from environments_support import ensure_namespace, playbook, recap
 
 pytestmark = pytest.mark.controlplane
 
 
 @pytest.fixture
 def stage(crds, kubeconfig):
-    """Isolation for one test: an ArgoCD namespace and a name prefix of its own."""
+    """Isolation for one test: an Application namespace no controller watches, a name prefix."""
     suffix = uuid.uuid4().hex[:6]
-    ns, prefix = f"argocd-{suffix}", f"ms{suffix}"
+    ns, prefix = f"fake-argocd-{suffix}", f"ms{suffix}"
     ensure_namespace(crds, ns)
-    common = {"environments_argocd_namespace": ns, "environments_name_prefix": prefix}
+    common = {
+        "environments_argocd_namespace": ns,
+        "environments_name_prefix": prefix,
+        "environments_promotion_update_alias": False,  # test_mlflow_alias.py covers the alias
+    }
     return ns, prefix, common
+
+
+@pytest.fixture
+def live_stage(crds, argocd):
+    """ArgoCD's own namespace (the real controller reconciles it), a name prefix and history of its own."""
+    prefix = f"ms{uuid.uuid4().hex[:6]}"
+    common = {
+        "environments_name_prefix": prefix,
+        "environments_promotion_history_name": f"{prefix}-history",
+        "environments_promotion_update_alias": False,
+        "environments_promotion_wait_timeout": 120,
+        "environments_chart_repo_url": argocd["git_url"],
+        "environments_service_monitor": False,  # no Prometheus Operator CRDs in this cluster
+    }
+    return "argocd", prefix, common
 
 
 def apps(kube, ns):
@@ -77,25 +98,26 @@ def test_removed_environment_needs_confirmation_then_is_deleted(crds, kubeconfig
     assert again.returncode == 0 and recap(again.stdout)["changed"] == 0, again.stdout[-3000:]
 
 
-def test_promote_and_rollback_playbooks(crds, kubeconfig, stage):
-    ns, prefix, common = stage
-    assert playbook(kubeconfig, "environments.yml", common).returncode == 0
-    with FakeArgoCD(crds, ns):
-        new_build = playbook(kubeconfig, "promote.yml", common, "to=staging", "version=2", "image_tag=2")
-        assert new_build.returncode == 0, new_build.stdout[-3000:]
-        skip = playbook(kubeconfig, "promote.yml", common, "from=staging", "to=production")
-        assert skip.returncode != 0
-        assert "staging -> production would skip canary" in skip.stdout
-        checked = playbook(kubeconfig, "promote.yml", common, "from=staging", "to=canary", check=True)
-        assert checked.returncode == 0 and recap(checked.stdout)["changed"] == 1
-        assert appl.deployed(apps(crds, ns)[f"{prefix}-canary"]["spec"]["source"]) == ("1", "1")
-        promoted = playbook(kubeconfig, "promote.yml", common, "from=staging", "to=canary")
-        assert promoted.returncode == 0, promoted.stdout[-3000:]
-        assert "canary runs version 2 (image 2)" in promoted.stdout
-        rerun = playbook(kubeconfig, "promote.yml", common, "from=staging", "to=canary")
-        assert rerun.returncode == 0 and recap(rerun.stdout)["changed"] == 0
-        back = playbook(kubeconfig, "rollback.yml", common, "env=canary")
-        assert back.returncode == 0, back.stdout[-3000:]
+def test_promote_and_rollback_playbooks(crds, kubeconfig, live_stage):
+    ns, prefix, common = live_stage
+    first = playbook(kubeconfig, "environments.yml", common)
+    assert first.returncode == 0, first.stdout[-3000:]
+    new_build = playbook(kubeconfig, "promote.yml", common, "to=staging", "version=2", "image_tag=2")
+    assert new_build.returncode == 0, new_build.stdout[-3000:]
+    skip = playbook(kubeconfig, "promote.yml", common, "from=staging", "to=production")
+    assert skip.returncode != 0
+    assert "staging -> production would skip canary" in skip.stdout
+    checked = playbook(kubeconfig, "promote.yml", common, "from=staging", "to=canary", check=True)
+    assert checked.returncode == 0 and recap(checked.stdout)["changed"] == 1
+    assert appl.deployed(apps(crds, ns)[f"{prefix}-canary"]["spec"]["source"]) == ("1", "1")
+    promoted = playbook(kubeconfig, "promote.yml", common, "from=staging", "to=canary")
+    assert promoted.returncode == 0, promoted.stdout[-3000:]
+    assert "canary runs version 2 (image 2)" in promoted.stdout
+    assert appl.runs_healthy(apps(crds, ns)[f"{prefix}-canary"])  # as ArgoCD reports it
+    rerun = playbook(kubeconfig, "promote.yml", common, "from=staging", "to=canary")
+    assert rerun.returncode == 0 and recap(rerun.stdout)["changed"] == 0
+    back = playbook(kubeconfig, "rollback.yml", common, "env=canary")
+    assert back.returncode == 0, back.stdout[-3000:]
     assert appl.deployed(apps(crds, ns)[f"{prefix}-canary"]["spec"]["source"]) == ("1", "1")
     missing = playbook(kubeconfig, "promote.yml", common, "from=staging")
     assert missing.returncode != 0 and "Say where to promote" in missing.stdout

@@ -1,6 +1,7 @@
 """workflow_submit against the real control plane with Argo Workflows' real (full) CRDs.
 
-No workflow controller runs here: `FakeWorkflowController` plays it, writing each new
+No workflow controller runs here (a workflow's steps are containers, and no container runs
+on KWOK's nodes): `FakeWorkflowController` plays it, writing each new
 Workflow's `.status` (phase, nodes with their outputs, workflow outputs) as the controller
 reports a finished run. The test decides whether a run succeeds, fails in a step, or hangs.
 """

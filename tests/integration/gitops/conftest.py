@@ -1,7 +1,8 @@
 """Fixtures for the GitOps module and role tests on the real control plane.
 
-The control plane runs no controllers: a test that needs an Application to report
-Synced/Healthy writes `.status` itself, playing the ArgoCD application controller.
+The tests' namespaces (t-*) are not watched by the local cluster's ArgoCD controller:
+a test that needs an Application to report a given status writes `.status` itself and
+says why (test_wait.py).
 Modules run through `ansible-playbook` (json callback), as an operator runs them.
 """
 

@@ -83,6 +83,8 @@ def test_argocd_application_lifecycle(play, kube, argocd_crds, namespace):
 
 
 def test_argocd_application_update_diff_names_the_field(play, kube, argocd_crds, namespace):
+    """The status is written here, as the controller would (this namespace is not watched):
+    what is tested is that the module never counts a controller's write as a change."""
     play.one("argocd_application", app_args(namespace))
     r = play.one("argocd_application", app_args(namespace, chart_version="5.4.1"), diff=True)
     diff = r["diff"][0]

@@ -1,4 +1,10 @@
-"""argocd_application wait: the test plays the ArgoCD controller by writing .status."""
+"""argocd_application wait: how the module reads each status ArgoCD can report.
+
+The test writes .status itself, playing the ArgoCD controller, in a namespace the real
+controller of the local cluster does not watch: a Degraded Deployment takes ArgoCD its
+progress deadline (10 minutes) to report, and "nothing reports" needs no controller.
+The real controller's Healthy is waited for by the platform stage (test_roles.py).
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,91 @@
+"""A real `mlflow server` for the local cluster: SQLite backend, local artifacts, on loopback.
+
+The rehearsal's registry: promotions move its aliases for real. `seed` registers the
+model versions a first training run would have (no training runs here: Argo
+Workflows' pods would have to run containers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+
+def argv(binary: Path, work: Path, port: int) -> list[str]:
+    work.mkdir(parents=True, exist_ok=True)
+    return [
+        str(binary),
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{work / 'mlflow.db'}",
+        "--default-artifact-root",
+        str(work / "artifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as r:  # noqa: S310 - loopback
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def _call(url: str, method: str, path: str, body: dict | None = None) -> dict:
+    req = urllib.request.Request(
+        f"{url}/api/2.0/mlflow/{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:  # noqa: S310 - loopback
+        return json.loads(r.read() or b"{}")
+
+
+def seed(url: str, model: str, versions: int) -> list[str]:
+    """Register `model` with versions 1..`versions` unless it has them; returns what was added."""
+    added = []
+    try:
+        _call(url, "POST", "registered-models/create", {"name": model})
+        added.append(model)
+    except urllib.error.HTTPError as e:
+        if e.code != 400:  # RESOURCE_ALREADY_EXISTS
+            raise
+    query = urllib.parse.urlencode({"filter": f"name='{model}'", "max_results": 1000})
+    have = _call(url, "GET", f"model-versions/search?{query}")
+    count = len(have.get("model_versions") or [])
+    for v in range(count + 1, versions + 1):
+        _call(
+            url, "POST", "model-versions/create", {"name": model, "source": f"s3://mlflow/models/{model}/{v}"}
+        )
+        added.append(f"{model} v{v}")
+    return added
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mlops_platform.mlflow_local", description=seed.__doc__)
+    parser.add_argument("url")
+    parser.add_argument("model")
+    parser.add_argument("versions", type=int)
+    args = parser.parse_args(argv)
+    added = seed(args.url, args.model, args.versions)
+    print(
+        f"MLflow {args.url}: "
+        + (f"registered {', '.join(added)}" if added else f"{args.model} is registered")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
