@@ -23,14 +23,14 @@ help: ## list the targets
 deps: ## runtime toolchain: venv with the package and the `ansible` collections
 	@scripts/deps.sh
 
-test-deps: ## everything the tests need (venv dev tools, podman image, Go-built tools, MLflow)
+test-deps: ## what the tests need (venv dev tools, podman image, Go-built tools, MLflow); `make test` builds the controllers beside the first tiers
 	@scripts/deps.sh dev
 	@scripts/build-go.sh envtest provider helm terraform schedcheck
 	@scripts/test-deps.sh
 	@scripts/kubespray.sh fixture
 
 run: deps ## the main job on the local rehearsal target
-	@scripts/build-go.sh envtest
+	@scripts/build-go.sh envtest controllers
 	@scripts/test-deps.sh mlflow redis
 	@scripts/run.sh
 
@@ -41,7 +41,7 @@ kubespray: deps ## install the pinned Kubespray collection (needs GitHub; the te
 	@scripts/kubespray.sh
 
 envtest-up: deps ## start the local cluster (control plane, controllers, KWOK nodes, ArgoCD, MLflow)
-	@scripts/build-go.sh envtest
+	@scripts/build-go.sh envtest controllers
 	@scripts/test-deps.sh mlflow redis
 	@$(VENV)/bin/python -m mlops_platform.controlplane up
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Go-built tools, each cached under .cache/ by version:
-#   envtest     the local control plane: etcd, kube-apiserver, kube-controller-manager,
-#               kube-scheduler (tests/envtest/), KWOK, ArgoCD's controllers (from the
-#               fixture's source), Argo Rollouts; all linked into one directory
+#   envtest     the local cluster: etcd, kube-apiserver, kube-controller-manager,
+#               kube-scheduler (tests/envtest/), KWOK; linked into one directory
+#   controllers what the local cluster runs beside it, linked into the same directory:
+#               ArgoCD's controllers (from the fixture's source), Argo Rollouts, the
+#               Prometheus Operator (the longest builds: `make test` runs them in the
+#               background while the tiers that need none of them run)
 #   provider    terraform-provider-openstack in a filesystem mirror + CLI config
 #   helm        helm v3 for chart tests
 #   terraform   `terraform` on PATH when >= TERRAFORM_MIN_VERSION, else OpenTofu built here
@@ -72,11 +75,16 @@ build_envtest() {
     rmdir "$dir/.tmp"
   fi
   build_kwok "$dir"
+  ln -sfn "$dir" "$CACHE/envtest/current"
+}
+
+build_controllers() {
+  local dir="$CACHE/envtest/v${KUBERNETES_VERSION}-etcd${ETCD_VERSION}"
+  mkdir -p "$dir"
   build_helm && link "$CACHE/go/helm-$HELM_VERSION/helm" "$dir/helm" # ArgoCD's repo-server runs it
   build_argocd "$dir"
   build_rollouts "$dir"
   build_prometheus_operator "$dir"
-  ln -sfn "$dir" "$CACHE/envtest/current"
 }
 
 # KWOK simulates the nodes and their pods' states. Its stage definitions and the
@@ -241,6 +249,7 @@ for what in "${@:-envtest provider helm terraform}"; do
   for w in $what; do
     case $w in
       envtest) build_envtest ;;
+      controllers) build_controllers ;;
       provider) build_provider ;;
       helm) build_helm ;;
       terraform) ensure_terraform ;;

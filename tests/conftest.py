@@ -44,10 +44,17 @@ def shared_fixtures() -> Path:
 
 
 @pytest.fixture(scope="session")
-def controlplane(tmp_path_factory):
-    """One local cluster for the whole test run, stopped at the end: the real control plane
-    and controllers (kube-controller-manager, kube-scheduler, ArgoCD's application-controller
-    and repo-server, Argo Rollouts) with KWOK's simulated nodes (mlops_platform.controlplane).
+def controlplane_components() -> list[str]:
+    """What the session's local cluster runs beside kube-apiserver and etcd: nothing more by
+    default (the contract and fuzz tiers dry-run and compare objects, which live controllers
+    would keep rewriting); tests/integration/conftest.py asks for the controllers."""
+    return []
+
+
+@pytest.fixture(scope="session")
+def controlplane(tmp_path_factory, controlplane_components):
+    """One local cluster for the whole test run, stopped at the end (mlops_platform.controlplane):
+    the real control plane, plus what `controlplane_components` names.
 
     A missing binary fails the test (it does not skip): `make test-deps` builds them.
     """
@@ -57,7 +64,7 @@ def controlplane(tmp_path_factory):
     plane = ControlPlane(
         bin_dir,
         tmp_path_factory.mktemp("controlplane"),
-        components=["controllers", "gitops"],
+        components=controlplane_components,
         charts=SHARED / "fixtures" / "charts",
     )
     atexit.register(plane.down)  # even when the session is interrupted

@@ -184,6 +184,20 @@ def services(
     ]
 
 
+# The CRDs the Prometheus Operator starts its controllers for (it looks once, at start):
+# the Prometheus and Alertmanager objects kube-prometheus-stack declares, and what they select.
+PROMETHEUS_OPERATOR_CRDS = (
+    "prometheuses",
+    "alertmanagers",
+    "alertmanagerconfigs",
+    "servicemonitors",
+    "podmonitors",
+    "probes",
+    "prometheusrules",
+    "scrapeconfigs",
+)
+
+
 def operators(*, bin_dir: Path, pki: Path, server: str, port: Callable[[str], int]) -> list[Service]:
     """The operators of the platform's charts that can run here (their pods do not)."""
     return [
@@ -192,6 +206,14 @@ def operators(*, bin_dir: Path, pki: Path, server: str, port: Callable[[str], in
         Service(
             "prometheus-operator",
             [
+                sys.executable,
+                "-m",
+                "mlops_platform.procs",
+                "after-crds",
+                server,
+                str(pki),
+                ",".join(f"{plural}.monitoring.coreos.com" for plural in PROMETHEUS_OPERATOR_CRDS),
+                "--",
                 str(bin_dir / "prometheus-operator"),
                 f"--apiserver={server}",
                 f"--ca-file={pki / 'ca.crt'}",

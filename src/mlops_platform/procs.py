@@ -104,3 +104,46 @@ def rss_mib(pid: int) -> float:
         except (OSError, ValueError):
             continue
     return total / 1024
+
+
+def exec_after_crds(server: str, pki: Path, crds: list[str], argv: list[str], interval: float = 2.0) -> None:
+    """Wait until every CRD named is Established, then replace this process by argv.
+
+    For an operator that decides at start which of its controllers to run from the CRDs
+    it finds (the Prometheus Operator): in a cluster its pod starts after its chart's CRDs;
+    here it is started with the cluster, before the platform stage installs them.
+    """
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    context.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+
+    def established(name: str) -> bool:
+        url = f"{server}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
+        try:
+            with urllib.request.urlopen(url, context=context, timeout=5) as response:  # noqa: S310 - our API server
+                conditions = json.load(response).get("status", {}).get("conditions") or []
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+        return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+
+    while not all(established(name) for name in crds):
+        time.sleep(interval)
+    os.execv(argv[0], argv)  # noqa: S606 - our own binary
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m mlops_platform.procs after-crds SERVER PKI CRD,... -- COMMAND...`"""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) < 6 or args[0] != "after-crds" or args[4] != "--":
+        raise SystemExit("usage: python -m mlops_platform.procs after-crds SERVER PKI CRD,... -- COMMAND...")
+    exec_after_crds(args[1], Path(args[2]), args[3].split(","), args[5:])
+
+
+if __name__ == "__main__":
+    main()

@@ -37,8 +37,10 @@ OPTIONS = {
     "platform_s3_secret_key": "contract-secret-key",
 }
 #: Release manifests the gitops and workflows stages install (their Services are reached through
-#: Traefik), at the releases issue 13 pins, in the namespaces the roles install them to.
-INSTALL_MANIFESTS = {"argo-cd-v3.5.1-install.yaml": "argocd", "argo-workflows-v4.1.2-install.yaml": "argo"}
+#: Traefik), at the releases the roles pin (test_pins checks they are the fixtures'), in the
+#: namespaces the roles install them to.
+ARGOCD_MANIFEST = "argo-cd-v3.5.1-install.yaml"
+INSTALL_MANIFESTS = {ARGOCD_MANIFEST: "argocd", "argo-workflows-v4.1.2-install.yaml": "argo"}
 COUNTS: dict[str, int] = {}
 SECONDS: dict[str, float] = {}
 
@@ -114,7 +116,7 @@ def declared_applications(play: dict) -> list[dict]:
 def argocd_crds_only(shared_fixtures: Path, out: Path) -> Path:
     """ArgoCD's install manifest cut to its CRDs and Secrets: all the gitops stage needs here to
     declare the AppProjects (its Deployments would only cost time; nothing runs them)."""
-    docs = yaml.load_all((shared_fixtures / "manifests/argocd-install.yaml").read_text(), Loader=LOADER)
+    docs = yaml.load_all((shared_fixtures / "manifests" / ARGOCD_MANIFEST).read_text(), Loader=LOADER)
     keep = [d for d in docs if d and d.get("kind") in ("CustomResourceDefinition", "Secret")]
     out.write_text(yaml.safe_dump_all(keep))
     return out

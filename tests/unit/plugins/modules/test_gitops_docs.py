@@ -9,7 +9,11 @@ import yaml
 from ansible_collections.mlops.platform.plugins.module_utils.kube.args import KUBE_ARGSPEC
 
 MODULES = [
-    "argocd_application", "argocd_project", "argocd_repository", "generated_secret", "release_manifest",
+    "argocd_application",
+    "argocd_project",
+    "argocd_repository",
+    "generated_secret",
+    "release_manifest",
 ]
 
 

@@ -7,7 +7,7 @@ from ansible_collections.mlops.platform.plugins.module_utils.kube.manifest impor
 
 
 def test_loads_every_object_of_argocds_install_manifest(shared_fixtures):
-    objects = load([str(shared_fixtures / "manifests" / "argocd-install.yaml")])
+    objects = load([str(shared_fixtures / "manifests" / "argo-cd-v3.5.1-install.yaml")])
     kinds = {o["kind"] for o in objects}
     assert {"CustomResourceDefinition", "Deployment", "Secret", "ClusterRole"} <= kinds
     assert any(o["metadata"]["name"] == "argocd-server" and o["kind"] == "Deployment" for o in objects)
