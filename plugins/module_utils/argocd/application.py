@@ -225,11 +225,22 @@ def describe(app: dict | None) -> str:
     return text
 
 
-def reached(app: dict | None, target: str, ref: str) -> bool:
-    """Whether the Application reached `target` (synced|healthy); raise on Degraded or a failed sync."""
+#: How long an Application may stay Degraded before a wait gives up on it. A fresh
+#: install passes through Degraded: the Prometheus Operator reports a Prometheus whose
+#: pods are not ready yet as unavailable, which ArgoCD's health check calls Degraded.
+DEGRADED_GRACE = 120.0
+
+
+def reached(app: dict | None, target: str, ref: str, degraded_for: float | None = None) -> bool:
+    """Whether the Application reached `target` (synced|healthy); raise on a failed sync,
+    or on Degraded once it has lasted DEGRADED_GRACE seconds (`degraded_for`: how long it
+    has been Degraded; None: not known, raise at once)."""
     s = status_summary(app)
     if s["health"] == "Degraded":
-        raise KubeError(f"{ref} is Degraded: {describe(app)}")
+        if degraded_for is None or degraded_for >= DEGRADED_GRACE:
+            lasted = f" (for {degraded_for:.0f} s)" if degraded_for else ""
+            raise KubeError(f"{ref} is Degraded{lasted}: {describe(app)}")
+        return False
     if s["operation"] in ("Failed", "Error"):
         message = ((app or {}).get("status") or {}).get("operationState", {}).get("message", "")
         raise KubeError(f"{ref}: sync {s['operation']}: {message}; {describe(app)}")
@@ -243,8 +254,9 @@ def refresh_and_wait(client, apps: list[tuple[dict, str, int]], *, interval: flo
     """Ask ArgoCD to refresh each Application now, then poll until all reach their target.
 
     apps: (object, target synced|healthy, timeout seconds). One GET per pending
-    Application per round. Degraded or a failed sync stops at once; a timeout names
-    the Applications and resources that are not ready.
+    Application per round. A failed sync stops at once, Degraded once it has lasted
+    DEGRADED_GRACE seconds or at the timeout; a timeout names the Applications and
+    resources that are not ready.
     """
     import time
 
@@ -268,9 +280,17 @@ def refresh_and_wait(client, apps: list[tuple[dict, str, int]], *, interval: flo
             final[ref] = client.request("GET", client.path_of(obj), action="reading", ref=ref)
         return final
 
+    degraded_since: dict[str, float] = {}
+
+    def degraded_for(ref: str) -> float:
+        if status_summary(final[ref])["health"] != "Degraded":
+            degraded_since.pop(ref, None)
+            return 0.0
+        return clock() - degraded_since.setdefault(ref, clock())
+
     def check(_seen):
         for ref, (_obj, target) in list(pending.items()):
-            if reached(final[ref], target, ref):
+            if reached(final[ref], target, ref, degraded_for(ref)):
                 del pending[ref]
         return not pending
 
@@ -282,6 +302,10 @@ def refresh_and_wait(client, apps: list[tuple[dict, str, int]], *, interval: flo
         wait_for(fetch, check, timeout=timeout, interval=interval, what="the Applications",
                  describe=what_is_left, sleep=sleep, clock=clock)
     except WaitTimeout as e:
+        for ref in pending:  # still Degraded at the end: that is the reason to give
+            if ref in degraded_since:
+                raise KubeError(f"{ref} is Degraded (for {degraded_for(ref):.0f} s, until the timeout): "
+                                f"{describe(final[ref])}") from e
         raise ArgoCDError(str(e)) from e
     return [final[ref_of(obj)] for obj, _t, _to in apps]
 

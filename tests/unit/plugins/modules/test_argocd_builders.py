@@ -213,9 +213,58 @@ def test_wait_helpers():
     assert application.unhealthy_resources(degraded) == ["Deployment n/d: Degraded (boom)"]
     with pytest.raises(KubeError, match="Deployment n/d: Degraded"):
         application.reached(degraded, "healthy", "Application argocd/x")
+    # A fresh install passes through Degraded: only a lasting one stops the wait.
+    assert application.reached(degraded, "healthy", "x", degraded_for=5.0) is False
+    with pytest.raises(KubeError, match=r"x is Degraded \(for 120 s\)"):
+        application.reached(degraded, "healthy", "x", degraded_for=application.DEGRADED_GRACE)
     synced = {"status": {"sync": {"status": "Synced"}, "health": {"status": "Progressing"}}}
     assert application.reached(synced, "synced", "x") is True
     assert application.reached(synced, "healthy", "x") is False
     failed = {"status": {"operationState": {"phase": "Failed", "message": "hook failed"}}}
     with pytest.raises(KubeError, match="sync Failed: hook failed"):
         application.reached(failed, "synced", "x")
+
+
+class _Replies:
+    """An API client whose GETs of one Application return `statuses` in turn, on a fake clock."""
+
+    def __init__(self, statuses):
+        self.statuses = list(statuses)
+        self.now = 0.0
+
+    def path_of(self, obj):
+        return "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/" + obj["metadata"]["name"]
+
+    def request(self, method, path, **_):
+        if method == "PATCH":
+            return {}
+        health = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        return {"status": {"sync": {"status": "Synced"}, "health": {"status": health}}}
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.mark.parametrize(
+    ("statuses", "outcome"),
+    [
+        (["Progressing", "Degraded", "Degraded", "Healthy"], "Healthy"),  # a fresh install's passage
+        (["Progressing", "Degraded"], "is Degraded (for 120 s)"),  # a lasting one
+    ],
+)
+def test_wait_tolerates_a_passing_degraded(statuses, outcome):
+    client = _Replies(statuses)
+    app = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "monitoring", "namespace": "argocd"},
+    }
+    wait = lambda: application.refresh_and_wait(  # noqa: E731
+        client, [(app, "healthy", 900)], interval=10, sleep=client.sleep, clock=lambda: client.now
+    )
+    if outcome == "Healthy":
+        assert wait()[0]["status"]["health"]["status"] == "Healthy"
+    else:
+        with pytest.raises(KubeError, match=outcome.replace("(", r"\(").replace(")", r"\)")):
+            wait()
+        assert client.now < 900
