@@ -4,15 +4,29 @@ kube-apiserver + etcd: what `make run` and scripts do, checked as an operator wo
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from mlops_platform.stages import CLOUD_STAGES, STAGES
 
-PLATFORM_APPS = {"minio", "postgresql", "mlflow", "monitoring", "label-studio"}
+ROOT = Path(__file__).resolve().parents[3]
+# What inventory/local enables (it leaves out the apps that cannot become healthy there).
+LOCAL_CONFIG = ROOT / "inventory/local/group_vars/all/platform.yml"
+LOCAL_APPS = yaml.safe_load(LOCAL_CONFIG.read_text())["platform_apps"]
+PLATFORM_APPS = {app.replace("_", "-") for app in LOCAL_APPS}
 ENVIRONMENTS = ["staging", "canary", "production"]
 WORKFLOW_TEMPLATES = {"train-model", "build-container-image", "deploy-container-image", "promote-model"}
-CREDENTIAL_SECRETS = {"minio-credentials", "postgresql-credentials", "grafana-admin", "label-studio-admin"}
+# The generated credentials of each app (the Secret's name, the app it is reported for).
+APP_CREDENTIALS = {
+    "minio": ("minio-credentials", "minio"),
+    "postgresql": ("postgresql-credentials", "postgresql"),
+    "monitoring": ("grafana-admin", "grafana"),
+    "label_studio": ("label-studio-admin", "label-studio"),
+}
+CREDENTIAL_SECRETS = {APP_CREDENTIALS[a][0] for a in LOCAL_APPS if a in APP_CREDENTIALS}
+CREDENTIAL_APPS = {APP_CREDENTIALS[a][1] for a in LOCAL_APPS if a in APP_CREDENTIALS}
 
 pytestmark = pytest.mark.controlplane
 
@@ -49,7 +63,7 @@ def test_status_lists_apps_environments_templates_and_credential_names(platform,
     assert all(e.application for e in state.environments), state.environments
     assert {t.name for t in state.workflow_templates} >= WORKFLOW_TEMPLATES
     assert {c.secret for c in state.credentials} >= CREDENTIAL_SECRETS
-    assert {c.app for c in state.credentials} >= {"minio", "postgresql", "grafana", "label-studio"}
+    assert {c.app for c in state.credentials} >= CREDENTIAL_APPS
 
     # Names only: no generated value appears anywhere in what status() returns.
     core = client.CoreV1Api(config.new_client_from_config(config_file=str(plane.kubeconfig)))
