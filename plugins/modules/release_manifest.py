@@ -13,6 +13,9 @@ description:
   - Applies every object of one or more release manifests (ArgoCD's or Argo Workflows'
     C(install.yaml)) with server-side apply through one API client, CRDs first, waiting
     until they are Established before the objects that follow.
+  - Objects are read with one list call per kind and namespace holding several of them,
+    and patched only when a field the manifest sets differs, so a run that changes
+    nothing costs less than one API request per object.
   - An object counts as changed when a field the manifest sets differs in the cluster,
     so a hand edit (an image changed with C(kubectl set image)) is reported, shown with
     O(ignore:diff) and put back.
@@ -57,6 +60,13 @@ EXAMPLES = r"""
   mlops.platform.release_manifest:
     src: [/srv/manifests/argocd-v3.1.8-install.yaml]
     namespace: argocd
+
+- name: Declare a role's own objects in one call
+  mlops.platform.release_manifest:
+    field_manager: mlops-platform
+    definition:
+      - {apiVersion: v1, kind: Namespace, metadata: {name: demo}}
+      - {apiVersion: v1, kind: ConfigMap, metadata: {name: settings, namespace: demo}, data: {a: "1"}}
 """
 
 RETURN = r"""

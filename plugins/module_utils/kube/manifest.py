@@ -2,8 +2,9 @@
 # Apache License 2.0 (see LICENSE)
 """Apply a release manifest (ArgoCD's, Argo Workflows' install.yaml): many objects, one client.
 
-The manifest is read with the C YAML loader, CRDs go first and are waited on until
-Established inside the same call, then every other object is server-side applied
+The manifest is read with the C YAML loader (objects may also be given inline), CRDs
+go first and are waited on until Established inside the same call (no wait when read
+back Established), then every other object is server-side applied in one batch
 with change detection on the fields the manifest sets (kube.service.apply), so a
 hand edit of any object it installs shows as a change with a diff, also in check
 mode (the API server's dry run). Secret values never appear: diffs and results
@@ -22,7 +23,8 @@ from ansible_collections.mlops.platform.plugins.module_utils.kube.waiter import 
 
 CRD = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
 MANIFEST_SPEC = {
-    "src": {"type": "list", "elements": "str", "required": True},
+    "src": {"type": "list", "elements": "str", "default": []},
+    "definition": {"type": "list", "elements": "dict", "default": [], "no_log": False},
     "namespace": {"type": "str"},
     "create_namespace": {"type": "bool", "default": True},
     "field_manager": {"type": "str", "default": "mlops-platform-install"},
@@ -91,6 +93,26 @@ def _with_namespace(client: KubeClient, obj: dict, namespace: str | None) -> dic
     return obj
 
 
+def _checked(definition: list) -> list[dict]:
+    """The inline objects, each with apiVersion, kind and metadata.name."""
+    for index, obj in enumerate(definition):
+        if not obj.get("apiVersion") or not obj.get("kind") or not isinstance(obj.get("metadata"), dict) \
+                or not obj["metadata"].get("name"):
+            raise ManifestError(
+                f"definition[{index}]: not a Kubernetes object (needs apiVersion, kind and metadata.name)"
+            )
+    return definition
+
+
+_SECRET_REDACTOR = secret_redactor()
+
+
+def _redact_secrets(before, after):
+    """Secret values hidden; every other kind shown as it is."""
+    kind = (after or before or {}).get("kind")
+    return _SECRET_REDACTOR(before, after) if kind == "Secret" else (before, after)
+
+
 def _established(obj: dict | None) -> bool:
     conditions = ((obj or {}).get("status") or {}).get("conditions") or []
     return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
@@ -100,8 +122,9 @@ def run(client: KubeClient, params: dict, *, check_mode: bool, fetch=None) -> di
     """Apply the manifests; returns changed, per-object results (no objects) and diffs."""
     if params["wait_timeout"] <= 0:
         raise ManifestError(f"wait_timeout {params['wait_timeout']} must be a positive number of seconds")
-    objects = load(params["src"], fetch)
-    redact = secret_redactor()
+    if not params["src"] and not params["definition"]:
+        raise ManifestError("give src (manifest files or URLs), definition (objects), or both")
+    objects = (load(params["src"], fetch) if params["src"] else []) + _checked(params["definition"])
     manager = params["field_manager"]
     results: list[Result] = []
     namespace = params.get("namespace")
@@ -114,36 +137,36 @@ def run(client: KubeClient, params: dict, *, check_mode: bool, fetch=None) -> di
         )
     crds = [o for o in objects if (o["apiVersion"], o["kind"]) == CRD]
     others = [o for o in objects if (o["apiVersion"], o["kind"]) != CRD]
-    results += apply(client, crds, check_mode=check_mode, manager=manager)
-    if crds and not check_mode:
-        for crd in crds:
-            path = client.path_of(crd)
-            wait_for(
-                lambda p=path, c=crd: client.request("GET", p, action="reading", ref=ref_of(c)),
-                _established,
-                timeout=params["wait_timeout"],
-                interval=0.2,
-                what=f"{ref_of(crd)} to be Established",
-            )
+    crd_results = apply(client, crds, check_mode=check_mode, manager=manager)
+    results += crd_results
+    if not check_mode:
+        # A CRD read back Established (every re-run) costs no wait and no request.
+        for crd, r in zip(crds, crd_results, strict=True):
+            if not _established(r.object):
+                path = client.path_of(crd)
+                wait_for(
+                    lambda p=path, c=crd: client.request("GET", p, action="reading", ref=ref_of(c)),
+                    _established,
+                    timeout=params["wait_timeout"],
+                    interval=0.1,
+                    what=f"{ref_of(crd)} to be Established",
+                )
     # In check mode a CRD the manifest would create is not served yet: its objects are
     # reported as to be created without a dry run.
     pending_kinds = {
         (f"{c['spec']['group']}/{v['name']}", c["spec"]["names"]["kind"])
-        for c, r in zip(crds, results[-len(crds) :] if crds else [], strict=True)
+        for c, r in zip(crds, crd_results, strict=True)
         if check_mode and r.action == "created"
         for v in c["spec"].get("versions", [])
     }
+    pending = {id(o) for o in others if (o["apiVersion"], o["kind"]) in pending_kinds}
+    to_apply = [_with_namespace(client, o, namespace) for o in others if id(o) not in pending]
+    applied = iter(apply(client, to_apply, check_mode=check_mode, manager=manager, redact=_redact_secrets))
     for obj in others:
-        if (obj["apiVersion"], obj["kind"]) in pending_kinds:
+        if id(obj) in pending:
             results.append(Result(ref_of(obj), "created", True, None, {"before": {}, "after": obj}))
-            continue
-        results += apply(
-            client,
-            [_with_namespace(client, obj, namespace)],
-            check_mode=check_mode,
-            manager=manager,
-            redact=redact if obj["kind"] == "Secret" else None,
-        )
+        else:
+            results.append(next(applied))
     counts: dict[str, int] = {}
     for r in results:
         counts[r.action] = counts.get(r.action, 0) + 1
