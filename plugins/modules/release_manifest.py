@@ -37,6 +37,16 @@ options:
     description: Create O(namespace) first when it does not exist.
     type: bool
     default: true
+  definition:
+    description:
+      - Objects given inline (each with C(apiVersion), C(kind), C(metadata.name)), applied after
+        the objects of O(src), with the same CRDs-first order, change detection and diff.
+      - A role's own objects (RBAC, templates, namespaces) go through one task this way.
+      - Like any option, it shows in the task's invocation (-vvv); give a Secret's values
+        with C(no_log) on the task, or generate them with M(mlops.platform.generated_secret).
+    type: list
+    elements: dict
+    default: []
   field_manager:
     description: The server-side apply field manager that owns the manifest's fields.
     type: str
@@ -45,10 +55,12 @@ options:
     description: Namespace for the namespaced objects that name none.
     type: str
   src:
-    description: Paths or http(s) URLs of the manifests, applied in order.
+    description:
+      - Paths or http(s) URLs of the manifests, applied in order.
+      - At least one of O(src) and O(definition) is needed.
     type: list
     elements: str
-    required: true
+    default: []
   wait_timeout:
     description: Seconds to wait for each CRD of the manifest to be Established.
     type: float
