@@ -14,6 +14,10 @@ carry key names only, and results carry no objects.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import os
+import tempfile
 
 from ansible_collections.mlops.platform.plugins.module_utils.errors import InputError
 from ansible_collections.mlops.platform.plugins.module_utils.kube.client import KubeClient, ref_of
@@ -36,6 +40,45 @@ class ManifestError(InputError):
     """A manifest that cannot be read or does not describe objects."""
 
 
+def cache_dir() -> str:
+    """Where parsed manifests are kept: MLOPS_MANIFEST_CACHE, else ~/.cache/mlops-platform/manifests."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.environ.get("MLOPS_MANIFEST_CACHE") or os.path.join(base, "mlops-platform", "manifests")
+
+
+def _parsed(text: str, src: str, loader) -> list:
+    """The documents of `text`; a manifest parsed before comes from its JSON copy.
+
+    PyYAML builds Python objects in Python even with the C parser: Argo Workflows'
+    CRDs (8 MB) take seconds on every run, their JSON copy a tenth of a second. The copy
+    is named by the text's SHA-256, so an edited manifest is parsed again. Documents
+    JSON cannot hold (dates, binary) are not kept.
+    """
+    import yaml
+
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    path = os.path.join(cache_dir(), f"{digest}.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        pass
+    try:
+        docs = list(yaml.load_all(text, Loader=loader))
+    except yaml.YAMLError as e:
+        raise ManifestError(f"src {src!r} is not valid YAML: {str(e).splitlines()[0]}") from e
+    try:
+        data = json.dumps(docs)
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except (TypeError, ValueError, OSError):
+        pass  # not JSON-shaped, or no writable cache: parse again next time
+    return docs
+
+
 def load(sources: list[str], fetch=None) -> list[dict]:
     """Every object of the manifests (files or http(s) URLs), in order, with the C loader."""
     import yaml
@@ -55,10 +98,7 @@ def load(sources: list[str], fetch=None) -> list[dict]:
                 raise ManifestError(
                     f"src {src!r} cannot be read: {e.strerror}; give an existing file or an http(s) URL"
                 ) from e
-        try:
-            docs = list(yaml.load_all(text, Loader=loader))
-        except yaml.YAMLError as e:
-            raise ManifestError(f"src {src!r} is not valid YAML: {str(e).splitlines()[0]}") from e
+        docs = _parsed(text, src, loader)
         for index, doc in enumerate(docs):
             if doc is None:
                 continue
