@@ -61,6 +61,13 @@ options:
     type: list
     elements: str
     default: []
+  state:
+    description:
+      - V(present) applies the objects; V(absent) deletes those that exist (the objects
+        before their CRDs; the O(namespace) itself is kept).
+    type: str
+    choices: [present, absent]
+    default: present
   wait_timeout:
     description: Seconds to wait for each CRD of the manifest to be Established.
     type: float
@@ -92,7 +99,7 @@ objects:
       description: C(Kind namespace/name).
       type: str
     action:
-      description: created, updated or unchanged.
+      description: created, updated, unchanged, deleted or absent.
       type: str
     changed:
       description: Whether the object changed (or would, in check mode).

@@ -22,7 +22,7 @@ import tempfile
 from ansible_collections.mlops.platform.plugins.module_utils.errors import InputError
 from ansible_collections.mlops.platform.plugins.module_utils.kube.client import KubeClient, ref_of
 from ansible_collections.mlops.platform.plugins.module_utils.kube.secrets import secret_redactor
-from ansible_collections.mlops.platform.plugins.module_utils.kube.service import Result, apply
+from ansible_collections.mlops.platform.plugins.module_utils.kube.service import Result, apply, delete
 from ansible_collections.mlops.platform.plugins.module_utils.kube.waiter import wait_for
 
 CRD = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
@@ -33,6 +33,7 @@ MANIFEST_SPEC = {
     "create_namespace": {"type": "bool", "default": True},
     "field_manager": {"type": "str", "default": "mlops-platform-install"},
     "wait_timeout": {"type": "float", "default": 300.0},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
 }
 
 
@@ -168,6 +169,11 @@ def run(client: KubeClient, params: dict, *, check_mode: bool, fetch=None) -> di
     manager = params["field_manager"]
     results: list[Result] = []
     namespace = params.get("namespace")
+    if params.get("state") == "absent":
+        # the objects first, their CRDs last (the namespace option's namespace stays)
+        crds_last = sorted(reversed(objects), key=lambda o: (o["apiVersion"], o["kind"]) == CRD)
+        doomed = [_with_namespace(client, o, namespace) for o in crds_last]
+        return _summary(client, delete(client, doomed, check_mode=check_mode))
     if namespace and params["create_namespace"]:
         results += apply(
             client,
@@ -207,6 +213,10 @@ def run(client: KubeClient, params: dict, *, check_mode: bool, fetch=None) -> di
             results.append(Result(ref_of(obj), "created", True, None, {"before": {}, "after": obj}))
         else:
             results.append(next(applied))
+    return _summary(client, results)
+
+
+def _summary(client: KubeClient, results: list[Result]) -> dict:
     counts: dict[str, int] = {}
     for r in results:
         counts[r.action] = counts.get(r.action, 0) + 1

@@ -237,10 +237,9 @@ def delete(client: KubeClient, objects: list[dict], *, check_mode: bool = False,
            propagation: str = "Background") -> list[Result]:
     """Delete each object that exists. An object already being deleted counts as unchanged."""
     results = []
-    for obj in objects:
+    for obj, current in zip(objects, read_current(client, objects), strict=True):
         ref = ref_of(obj)
         path = client.path_of(obj)
-        current = client.request("GET", path, action="reading", ref=ref, allow=(404,))
         if current is None:
             results.append(Result(ref, "absent", False))
             continue

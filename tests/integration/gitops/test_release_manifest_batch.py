@@ -121,3 +121,19 @@ def test_release_manifest_inline_objects(play, kube, namespace):
 
     r = play.one("release_manifest", {"definition": [{"kind": "ConfigMap", "metadata": {"name": "x"}}]})
     assert r["failed"] and "definition[0]" in r["msg"] and "apiVersion" in r["msg"]
+
+
+def test_release_manifest_state_absent_deletes_what_exists(play, kube, namespace):
+    objects = cms(namespace, 2, a="1")
+    play.one("release_manifest", {"definition": objects})
+    absent = {"definition": [*objects, *cms(namespace + "-none", 1)], "state": "absent"}
+
+    r = play.one("release_manifest", absent, check=True)
+    assert r["changed"] is True and r["counts"] == {"deleted": 2, "absent": 1}
+    assert get(kube, "v1", "ConfigMap", "c0", namespace) is not None, "check mode deletes nothing"
+
+    r = play.one("release_manifest", absent)
+    assert r["changed"] is True and r["counts"] == {"deleted": 2, "absent": 1}
+    assert get(kube, "v1", "ConfigMap", "c0", namespace) is None
+    r = play.one("release_manifest", absent)
+    assert r["changed"] is False and r["counts"] == {"absent": 3}
