@@ -13,6 +13,9 @@ description:
   - Applies every object of one or more release manifests (ArgoCD's or Argo Workflows'
     C(install.yaml)) with server-side apply through one API client, CRDs first, waiting
     until they are Established before the objects that follow.
+  - Objects are read with one list call per kind and namespace holding several of them,
+    and patched only when a field the manifest sets differs, so a run that changes
+    nothing costs less than one API request per object.
   - An object counts as changed when a field the manifest sets differs in the cluster,
     so a hand edit (an image changed with C(kubectl set image)) is reported, shown with
     O(ignore:diff) and put back.
@@ -34,6 +37,16 @@ options:
     description: Create O(namespace) first when it does not exist.
     type: bool
     default: true
+  definition:
+    description:
+      - Objects given inline (each with C(apiVersion), C(kind), C(metadata.name)), applied after
+        the objects of O(src), with the same CRDs-first order, change detection and diff.
+      - A role's own objects (RBAC, templates, namespaces) go through one task this way.
+      - Like any option, it shows in the task's invocation (-vvv); give a Secret's values
+        with C(no_log) on the task, or generate them with M(mlops.platform.generated_secret).
+    type: list
+    elements: dict
+    default: []
   field_manager:
     description: The server-side apply field manager that owns the manifest's fields.
     type: str
@@ -42,10 +55,19 @@ options:
     description: Namespace for the namespaced objects that name none.
     type: str
   src:
-    description: Paths or http(s) URLs of the manifests, applied in order.
+    description:
+      - Paths or http(s) URLs of the manifests, applied in order.
+      - At least one of O(src) and O(definition) is needed.
     type: list
     elements: str
-    required: true
+    default: []
+  state:
+    description:
+      - V(present) applies the objects; V(absent) deletes those that exist (the objects
+        before their CRDs; the O(namespace) itself is kept).
+    type: str
+    choices: [present, absent]
+    default: present
   wait_timeout:
     description: Seconds to wait for each CRD of the manifest to be Established.
     type: float
@@ -57,6 +79,13 @@ EXAMPLES = r"""
   mlops.platform.release_manifest:
     src: [/srv/manifests/argocd-v3.1.8-install.yaml]
     namespace: argocd
+
+- name: Declare a role's own objects in one call
+  mlops.platform.release_manifest:
+    field_manager: mlops-platform
+    definition:
+      - {apiVersion: v1, kind: Namespace, metadata: {name: demo}}
+      - {apiVersion: v1, kind: ConfigMap, metadata: {name: settings, namespace: demo}, data: {a: "1"}}
 """
 
 RETURN = r"""
@@ -70,7 +99,7 @@ objects:
       description: C(Kind namespace/name).
       type: str
     action:
-      description: created, updated or unchanged.
+      description: created, updated, unchanged, deleted or absent.
       type: str
     changed:
       description: Whether the object changed (or would, in check mode).

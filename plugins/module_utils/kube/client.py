@@ -2,10 +2,15 @@
 # Apache License 2.0 (see LICENSE)
 """One API client per module run, from kubeconfig / context / host + token / CA.
 
-It speaks JSON to the API server over the connection pool that the `kubernetes`
-package configures (TLS, client certificates, proxies, exec credential plugins),
-without the generated models: we send and receive plain dicts, and we know the
-paths of the kinds we manage, so no API discovery happens for them.
+It speaks JSON to the API server over one urllib3 connection pool, without the
+generated models: we send and receive plain dicts, and we know the paths of the
+kinds we manage, so no API discovery happens for them.
+
+A kubeconfig whose cluster and user use only certificates and a token (what Kubespray
+and the local control plane write) is read here with the C YAML loader: importing
+the `kubernetes` package costs more than most module runs take. Anything else
+(exec credential plugins, auth providers, proxies, ...) goes through the `kubernetes`
+package's own loader, which configures the pool.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ class KubeClient:
     """
 
     def __init__(self, configuration, auth_source: str, timeout: float = 30.0):
+        # a kubernetes.client.Configuration, or a Direct for the certificate/token kubeconfigs
         self.configuration = configuration
         self.auth_source = auth_source
         self.server = configuration.host.rstrip("/")
@@ -58,20 +64,17 @@ class KubeClient:
         host, the kubeconfig (option, K8S_AUTH_KUBECONFIG, KUBECONFIG, ~/.kube/config)
         is read and `context` (or its current-context) selected.
         """
-        from kubernetes.client import Configuration
-
-        config = Configuration()
         host = params.get("host")
         kubeconfig = params.get("kubeconfig") or os.environ.get("K8S_AUTH_KUBECONFIG")
         context = params.get("context") or os.environ.get("K8S_AUTH_CONTEXT")
         if host and not kubeconfig:
-            config.host = host
+            config = Direct(host)
             auth_source = f"the host/api_key options (host {host})"
         else:
             path = os.path.expanduser(
                 kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or DEFAULT_KUBECONFIG
             )
-            _load_kubeconfig(config, path, context)
+            config = _load_kubeconfig(path, context)
             auth_source = f"kubeconfig {path} (context {context or 'current-context'})"
             if host:
                 config.host = host
@@ -80,12 +83,19 @@ class KubeClient:
             config.api_key_prefix = {}
             if not (host and not kubeconfig):
                 auth_source += " with the api_key option"
+        # explicit files replace the kubeconfig's (file or inline data)
         if params.get("ca_cert"):
             config.ssl_ca_cert = params["ca_cert"]
+            if isinstance(config, Direct):
+                config.ca_data = None
         if params.get("client_cert"):
             config.cert_file = params["client_cert"]
+            if isinstance(config, Direct):
+                config.cert_data = None
         if params.get("client_key"):
             config.key_file = params["client_key"]
+            if isinstance(config, Direct):
+                config.key_data = None
         if params.get("validate_certs") is not None:
             config.verify_ssl = params["validate_certs"]
         if not config.host or not config.host.startswith(("https://", "http://")):
@@ -100,7 +110,6 @@ class KubeClient:
     def pool(self):
         if self._pool is None:
             import urllib3
-            from kubernetes.client.rest import RESTClientObject
 
             if not self.configuration.verify_ssl:
                 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -111,7 +120,12 @@ class KubeClient:
                 total=5, connect=1, read=0, redirect=2, status=3, other=0, backoff_factor=0.2,
                 status_forcelist=[429], allowed_methods=None, raise_on_status=False,
             )
-            self._pool = RESTClientObject(self.configuration).pool_manager
+            if isinstance(self.configuration, Direct):
+                self._pool = self.configuration.pool_manager()
+            else:
+                from kubernetes.client.rest import RESTClientObject
+
+                self._pool = RESTClientObject(self.configuration).pool_manager
         return self._pool
 
     def _headers(self, content_type: str | None) -> dict:
@@ -195,8 +209,133 @@ class KubeClient:
             raise KubeError(f"{ref_of(obj)}: {e}") from e
 
 
-def _load_kubeconfig(config, path: str, context: str | None) -> None:
-    """Fill `config` from a kubeconfig file, with clear errors for the usual mistakes."""
+class Direct:
+    """The connection settings of a certificate/token kubeconfig, or of the host/api_key options.
+
+    The subset of kubernetes.client.Configuration that KubeClient reads, and the pool
+    built from it: an SSL context with the CA (file or PEM data) and the client
+    certificate (file or data), a bearer token.
+    """
+
+    def __init__(self, host: str):
+        self.host = host
+        self.verify_ssl = True
+        self.ssl_ca_cert: str | None = None  # CA file
+        self.ca_data: str | None = None  # CA PEM (certificate-authority-data, decoded)
+        self.cert_file: str | None = None
+        self.key_file: str | None = None
+        self.cert_data: bytes | None = None
+        self.key_data: bytes | None = None
+        self.api_key: dict = {}
+        self.api_key_prefix: dict = {}
+        self.retries = None
+
+    def get_api_key_with_prefix(self, name: str) -> str | None:
+        return self.api_key.get(name)
+
+    def pool_manager(self):
+        import ssl
+
+        import urllib3
+
+        if not self.host.startswith("https://"):
+            return urllib3.PoolManager(retries=self.retries)
+        if self.ssl_ca_cert or self.ca_data:
+            context = ssl.create_default_context(cafile=self.ssl_ca_cert, cadata=self.ca_data)
+        else:
+            import certifi
+
+            context = ssl.create_default_context(cafile=certifi.where())
+        if not self.verify_ssl:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if self.cert_file or self.cert_data:
+            _load_client_certificate(context, self)
+        return urllib3.PoolManager(retries=self.retries, ssl_context=context,
+                                   assert_hostname=None if self.verify_ssl else False)
+
+
+def _load_client_certificate(context, config: Direct) -> None:
+    """Certificate and key from files or data; data goes through a private file that is removed at once."""
+    import tempfile
+
+    written = []
+    try:
+        paths = []
+        for path, data in ((config.cert_file, config.cert_data), (config.key_file, config.key_data)):
+            if data is not None:
+                fd, path = tempfile.mkstemp(prefix="mlops-kube-")
+                written.append(path)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+            paths.append(path)
+        context.load_cert_chain(paths[0], paths[1])
+    except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+        raise KubeError(f"the client certificate or key cannot be loaded: {e}") from e
+    finally:
+        for path in written:
+            os.unlink(path)
+
+
+# What a kubeconfig may use to be read here; anything else goes to the kubernetes package.
+_DIRECT_CLUSTER_KEYS = {
+    "server", "certificate-authority", "certificate-authority-data", "insecure-skip-tls-verify",
+}
+_DIRECT_USER_KEYS = {
+    "client-certificate", "client-certificate-data", "client-key", "client-key-data", "token",
+}
+
+
+def _named(entries, name: str, field: str) -> dict | None:
+    for entry in entries or []:
+        if isinstance(entry, dict) and entry.get("name") == name:
+            value = entry.get(field)
+            return value if isinstance(value, dict) else {}
+    return None
+
+
+def direct_settings(raw: dict, context: str, path: str) -> Direct | None:
+    """A Direct for this context when its cluster and user use only certificates and a token, else None."""
+    import base64
+
+    ctx = _named(raw.get("contexts"), context, "context") or {}
+    cluster = _named(raw.get("clusters"), ctx.get("cluster"), "cluster")
+    user = _named(raw.get("users"), ctx.get("user"), "user")
+    if not cluster or not cluster.get("server") or user is None:
+        return None
+    if set(cluster) - _DIRECT_CLUSTER_KEYS or set(user) - _DIRECT_USER_KEYS:
+        return None
+    if ("client-certificate" in user or "client-certificate-data" in user) != (
+            "client-key" in user or "client-key-data" in user):
+        return None  # the kubernetes loader names what is missing
+
+    def relative(name):  # paths in a kubeconfig are relative to its directory
+        return os.path.join(os.path.dirname(os.path.abspath(path)), os.path.expanduser(name))
+
+    try:
+        config = Direct(cluster["server"])
+        if cluster.get("certificate-authority-data"):
+            config.ca_data = base64.b64decode(cluster["certificate-authority-data"]).decode()
+        elif cluster.get("certificate-authority"):
+            config.ssl_ca_cert = relative(cluster["certificate-authority"])
+        config.verify_ssl = not cluster.get("insecure-skip-tls-verify", False)
+        if user.get("client-certificate-data"):
+            config.cert_data = base64.b64decode(user["client-certificate-data"])
+        elif user.get("client-certificate"):
+            config.cert_file = relative(user["client-certificate"])
+        if user.get("client-key-data"):
+            config.key_data = base64.b64decode(user["client-key-data"])
+        elif user.get("client-key"):
+            config.key_file = relative(user["client-key"])
+    except (ValueError, TypeError, AttributeError):
+        return None  # not base64 / not text: the kubernetes loader words the error
+    if user.get("token"):
+        config.api_key = {"authorization": f"Bearer {user['token']}"}
+    return config
+
+
+def _load_kubeconfig(path: str, context: str | None):
+    """The connection settings of a kubeconfig file, with clear errors for the usual mistakes."""
     import yaml
 
     if not os.path.isfile(path):
@@ -206,9 +345,11 @@ def _load_kubeconfig(config, path: str, context: str | None) -> None:
         )
     try:
         with open(path, encoding="utf-8") as f:
-            raw = yaml.safe_load(f) or {}
+            raw = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except (OSError, yaml.YAMLError) as e:
         raise KubeError(f"kubeconfig {path} cannot be read as YAML: {e}") from e
+    if not isinstance(raw, dict):
+        raise KubeError(f"kubeconfig {path} is not a mapping: give a kubeconfig file")
     contexts = [c.get("name") for c in raw.get("contexts") or [] if isinstance(c, dict)]
     wanted = context or raw.get("current-context")
     if not wanted:
@@ -220,10 +361,16 @@ def _load_kubeconfig(config, path: str, context: str | None) -> None:
             f"context {wanted!r} is not in kubeconfig {path}; its contexts are: "
             f"{', '.join(map(str, contexts)) or 'none'}"
         )
+    direct = direct_settings(raw, wanted, path)
+    if direct is not None:
+        return direct
+    from kubernetes.client import Configuration
     from kubernetes.config.config_exception import ConfigException
     from kubernetes.config.kube_config import load_kube_config
 
+    config = Configuration()
     try:
         load_kube_config(config_file=path, context=wanted, client_configuration=config, persist_config=False)
     except (ConfigException, OSError, ValueError) as e:
         raise KubeError(f"kubeconfig {path} context {wanted!r} is not usable: {e}") from e
+    return config

@@ -107,24 +107,76 @@ def get(client: KubeClient, api_version: str, kind: str, name: str,
 def apply(client: KubeClient, objects: list[dict], *, check_mode: bool = False, force: bool = True,
           redact: Callable[[dict | None, dict | None], tuple] | None = None,
           manager: str = FIELD_MANAGER) -> list[Result]:
-    """Server-side apply every object in order; one GET each, a PATCH only when a field we manage differs.
+    """Server-side apply every object in order; a PATCH only when a field we manage differs.
 
-    check_mode sends the PATCH with dryRun=All, so the API server validates (schema,
-    admission) without storing. `redact(before, after)` returns the pair to show in
-    diffs and results (generated_secret and argocd_repository hide Secret values).
+    The objects are read first by `read_current` (one LIST per collection that holds
+    several of them, else one GET), so an idempotent run costs less than one request
+    per object. check_mode sends the PATCH with dryRun=All, so the API server validates
+    (schema, admission) without storing. `redact(before, after)` returns the pair to
+    show in diffs and results (generated_secret and argocd_repository hide Secret values).
     """
-    return [_apply_one(client, obj, check_mode=check_mode, force=force, redact=redact, manager=manager)
-            for obj in objects]
+    for obj in objects:
+        _check_object(obj)
+    currents = read_current(client, objects)
+    return [_apply_one(client, obj, current, check_mode=check_mode, force=force, redact=redact,
+                       manager=manager)
+            for obj, current in zip(objects, currents, strict=True)]
 
 
-def _apply_one(client, desired, *, check_mode, force, redact, manager) -> Result:
+def _check_object(desired) -> None:
     if not isinstance(desired, dict) or not desired.get("apiVersion") or not desired.get("kind") \
             or not (desired.get("metadata") or {}).get("name"):
         raise KubeError(f"cannot apply {ref_of(desired if isinstance(desired, dict) else {})}: "
                         "an object needs apiVersion, kind and metadata.name")
+
+
+LIST_PAGE = 500  # objects per LIST page
+
+
+def read_current(client: KubeClient, objects: list[dict]) -> list[dict | None]:
+    """Each object as the cluster has it (None when absent), in order.
+
+    Objects of one collection (kind + namespace) that holds two or more of them are read
+    with one paged LIST (its items get back the apiVersion and kind a LIST leaves out);
+    a lone object with one GET. A collection whose namespace does not exist yet lists as
+    empty.
+    """
+    groups: dict[str, list[int]] = {}
+    for index, obj in enumerate(objects):
+        groups.setdefault(client.path_of(obj, with_name=False), []).append(index)
+    currents: list[dict | None] = [None] * len(objects)
+    for collection, indexes in groups.items():
+        if len(indexes) == 1:
+            obj = objects[indexes[0]]
+            currents[indexes[0]] = client.request("GET", client.path_of(obj), action="reading",
+                                                  ref=ref_of(obj), allow=(404,))
+            continue
+        first = objects[indexes[0]]
+        found = _list_all(client, collection, first["apiVersion"], first["kind"])
+        for index in indexes:
+            currents[index] = found.get(objects[index]["metadata"]["name"])
+    return currents
+
+
+def _list_all(client: KubeClient, collection: str, api_version: str, kind: str) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    query = {"limit": LIST_PAGE}
+    while True:
+        page = client.request("GET", collection, query=query, action="listing",
+                              ref=f"{kind} list {collection}", allow=(404,))
+        if page is None:  # the namespace (or a CRD's kind) is not there yet
+            return found
+        for item in page.get("items") or []:
+            found[item["metadata"]["name"]] = {"apiVersion": api_version, "kind": kind, **item}
+        token = (page.get("metadata") or {}).get("continue")
+        if not token:
+            return found
+        query = {"limit": LIST_PAGE, "continue": token}
+
+
+def _apply_one(client, desired, current, *, check_mode, force, redact, manager) -> Result:
     ref = ref_of(desired)
     path = client.path_of(desired)
-    current = client.request("GET", path, action="reading", ref=ref, allow=(404,))
     tree = desired_tree(desired)
     if current is not None:
         tree = merge_trees(tree, our_managed_fields(current, manager) or tree)
@@ -185,10 +237,9 @@ def delete(client: KubeClient, objects: list[dict], *, check_mode: bool = False,
            propagation: str = "Background") -> list[Result]:
     """Delete each object that exists. An object already being deleted counts as unchanged."""
     results = []
-    for obj in objects:
+    for obj, current in zip(objects, read_current(client, objects), strict=True):
         ref = ref_of(obj)
         path = client.path_of(obj)
-        current = client.request("GET", path, action="reading", ref=ref, allow=(404,))
         if current is None:
             results.append(Result(ref, "absent", False))
             continue

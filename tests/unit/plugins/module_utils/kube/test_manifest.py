@@ -38,3 +38,31 @@ def test_bad_manifests_fail_with_one_clear_line(tmp_path, text, error):
 def test_a_missing_file_names_it():
     with pytest.raises(ManifestError, match="/nonexistent.yaml.*cannot be read"):
         load(["/nonexistent.yaml"])
+
+
+def test_a_manifest_parsed_once_comes_from_its_json_copy(tmp_path, monkeypatch):
+    import yaml
+
+    monkeypatch.setenv("MLOPS_MANIFEST_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "m.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: '1'}\n")
+    first = load([str(path)])
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+
+    def no_yaml(*args, **kwargs):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(yaml, "load_all", no_yaml)
+    assert load([str(path)]) == first
+    # an edited manifest is parsed again
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n")
+    with pytest.raises(AssertionError, match="parsed again"):
+        load([str(path)])
+
+
+def test_documents_json_cannot_hold_are_parsed_every_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLOPS_MANIFEST_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "m.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {when: 2024-01-01}\n")
+    assert str(load([str(path)])[0]["data"]["when"]) == "2024-01-01"
+    assert not list((tmp_path / "cache").glob("*.json"))
