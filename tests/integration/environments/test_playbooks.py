@@ -43,7 +43,6 @@ def live_stage(crds, argocd):
         "environments_promotion_update_alias": False,
         "environments_promotion_wait_timeout": 120,
         "environments_chart_repo_url": argocd["git_url"],
-        "environments_service_monitor": False,  # no Prometheus Operator CRDs in this cluster
     }
     return "argocd", prefix, common
 
