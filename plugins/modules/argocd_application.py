@@ -274,24 +274,13 @@ api_requests:
   sample: 6
 """
 
-from ansible_collections.mlops.platform.plugins.module_utils.argocd.application import APPLICATION_SPEC, run  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import top_level_spec  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.argocd import application as domain  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
 
 
 def main():
-    module = build_module(
-        argument_spec=top_level_spec(APPLICATION_SPEC, "applications"),
-        required_one_of=[("name", "applications")],
-        mutually_exclusive=[("name", "applications"), ("chart", "path")],
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module)
-    except PlatformError as e:
-        fail_module(module, e)
-    module.exit_json(**result)
+    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
+    run_module(module, domain.run)
 
 
 if __name__ == "__main__":

@@ -276,14 +276,13 @@ history:
   elements: dict
 """
 
-from ansible_collections.mlops.platform.plugins.module_utils.kube import kube_argspec  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.promotion.runner import OPTIONS, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.promotion import runner as domain  # noqa: E402
 
 
 def main():
-    module = build_module(argument_spec=kube_argspec(**OPTIONS), supports_check_mode=True)
-    run_module(module)
+    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
+    run_module(module, domain.run)
 
 
 if __name__ == "__main__":

@@ -132,14 +132,13 @@ failed_steps:
   elements: dict
 """
 
-from ansible_collections.mlops.platform.plugins.module_utils.kube import kube_argspec  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.workflows.runner import OPTIONS, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.workflows import runner as domain  # noqa: E402
 
 
 def main():
-    module = build_module(argument_spec=kube_argspec(**OPTIONS), supports_check_mode=True)
-    run_module(module)
+    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
+    run_module(module, domain.run)
 
 
 if __name__ == "__main__":

@@ -192,10 +192,10 @@ MODULE_BASE = {
 
 def module_specs() -> dict[str, dict]:
     from ansible_collections.mlops.platform.plugins.module_utils.argocd.application import APPLICATION_SPEC
-    from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import top_level_spec
     from ansible_collections.mlops.platform.plugins.module_utils.argocd.project import PROJECT_SPEC
     from ansible_collections.mlops.platform.plugins.module_utils.argocd.repository import REPOSITORY_SPEC
     from ansible_collections.mlops.platform.plugins.module_utils.kube import kube_argspec
+    from ansible_collections.mlops.platform.plugins.module_utils.kube.items import top_level_spec
     from ansible_collections.mlops.platform.plugins.module_utils.kube.manifest import MANIFEST_SPEC
     from ansible_collections.mlops.platform.plugins.module_utils.promotion.runner import OPTIONS as PROMOTE
     from ansible_collections.mlops.platform.plugins.module_utils.secrets.generated import SECRET_SPEC

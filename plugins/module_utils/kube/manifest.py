@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.mlops.platform.plugins.module_utils.errors import InputError
+from ansible_collections.mlops.platform.plugins.module_utils.kube.args import kube_argspec
 from ansible_collections.mlops.platform.plugins.module_utils.kube.client import KubeClient, ref_of
 from ansible_collections.mlops.platform.plugins.module_utils.kube.secrets import secret_redactor
 from ansible_collections.mlops.platform.plugins.module_utils.kube.service import Result, apply
@@ -96,7 +97,7 @@ def _established(obj: dict | None) -> bool:
     return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
 
 
-def run(client: KubeClient, params: dict, *, check_mode: bool, fetch=None) -> dict:
+def apply_release(client: KubeClient, params: dict, *, check_mode: bool, fetch=None) -> dict:
     """Apply the manifests; returns changed, per-object results (no objects) and diffs."""
     if params["wait_timeout"] <= 0:
         raise ManifestError(f"wait_timeout {params['wait_timeout']} must be a positive number of seconds")
@@ -154,3 +155,29 @@ def run(client: KubeClient, params: dict, *, check_mode: bool, fetch=None) -> di
         "diff": [dict(r.diff, before_header=r.ref, after_header=r.ref) for r in results if r.diff],
         "api_requests": client.requests,
     }
+
+
+ARGUMENT_SPEC = kube_argspec(**MANIFEST_SPEC)
+MODULE_RULES = {"supports_check_mode": True}
+
+
+def download(params: dict):
+    """fetch(url) -> text over HTTPS, with the module's TLS check and request timeout."""
+    from ansible.module_utils.urls import open_url
+
+    verify = params["validate_certs"] is not False  # the API server's setting must not weaken this
+
+    def fetch(url: str) -> str:
+        try:
+            with open_url(url, validate_certs=verify, timeout=params["request_timeout"]) as response:
+                return response.read().decode()
+        except Exception as e:  # noqa: BLE001 - HTTP, TLS and connection errors alike: one clear line
+            raise ManifestError(f"src {url!r} could not be downloaded: {e}") from e
+
+    return fetch
+
+
+def run(params: dict, check_mode: bool) -> dict:
+    """The release_manifest module's run: one client, every manifest applied."""
+    client = KubeClient.from_params(params)
+    return apply_release(client, params, check_mode=check_mode, fetch=download(params))

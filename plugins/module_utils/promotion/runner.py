@@ -1,10 +1,10 @@
 # Copyright: MLOps platform team
 # Apache License 2.0 (see LICENSE)
-"""The body of the environment_promote module: options -> Promoter -> result."""
+"""The environment_promote module's domain side: its options and run(params, check_mode) -> result."""
 
 from __future__ import annotations
 
-from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient
+from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient, kube_argspec
 from ansible_collections.mlops.platform.plugins.module_utils.mlflow.client import MlflowClient
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.order import PromotionError
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.service import Promoter, Settings
@@ -69,7 +69,8 @@ def build(params: dict, check_mode: bool) -> Promoter:
     return Promoter(KubeClient.from_params(params), settings, mlflow=mlflow, check_mode=check_mode)
 
 
-def execute(params: dict, check_mode: bool) -> dict:
+def run(params: dict, check_mode: bool) -> dict:
+    """One promotion, rollback or history read; raises PromotionError, KubeError or MlflowError."""
     op = params["operation"]
     if op == "promote" and not params.get("target"):
         raise PromotionError("target is required for a promotion (the environment to promote to)")
@@ -95,18 +96,5 @@ def execute(params: dict, check_mode: bool) -> dict:
     return outcome.as_dict()
 
 
-def run_module(module) -> None:
-    """Run and exit; PlatformError (PromotionError, KubeError, MlflowError) becomes fail_json."""
-    from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module
-
-    try:
-        result = execute(module.params, module.check_mode)
-    except PlatformError as e:
-        fail_module(module, e)
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    diff = result.pop("diff")
-    out = dict(result)
-    if module._diff and diff:
-        out["diff"] = diff
-    module.exit_json(**out)
+ARGUMENT_SPEC = kube_argspec(**OPTIONS)
+MODULE_RULES = {"supports_check_mode": True}
