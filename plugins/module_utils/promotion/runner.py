@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient, kube_argspec
 from ansible_collections.mlops.platform.plugins.module_utils.mlflow.client import MlflowClient
+from ansible_collections.mlops.platform.plugins.module_utils.promotion import names
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.order import PromotionError
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.service import Promoter, Settings
 
 OPTIONS = dict(
     alias_format={"type": "str", "default": "{environment}"},
-    application_format={"type": "str", "default": "model-service-{environment}"},
+    application_format={"type": "str", "default": names.name_format()},
     application_namespace={"type": "str", "default": "argocd"},
     environments={"type": "list", "elements": "str", "required": True},
     force={"type": "bool", "default": False},
-    history_name={"type": "str", "default": "mlops-promotion-history"},
+    history_name={"type": "str", "default": names.HISTORY_NAME},
     history_namespace={"type": "str", "default": "argocd"},
     history_size={"type": "int", "default": 50},
     image_tag={"type": "str"},

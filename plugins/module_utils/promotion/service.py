@@ -19,6 +19,7 @@ from ansible_collections.mlops.platform.plugins.module_utils.kube.errors import 
 from ansible_collections.mlops.platform.plugins.module_utils.mlflow.client import MlflowError
 from ansible_collections.mlops.platform.plugins.module_utils.promotion import application as appl
 from ansible_collections.mlops.platform.plugins.module_utils.promotion import history as hist
+from ansible_collections.mlops.platform.plugins.module_utils.promotion import names
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.order import (
     PromotionError,
     check_environments,
@@ -80,9 +81,9 @@ CM_API = ("v1", "ConfigMap")
 class Settings:
     environments: list[str]
     application_namespace: str = "argocd"
-    application_format: str = "model-service-{environment}"
+    application_format: str = names.name_format()
     history_namespace: str = "argocd"
-    history_name: str = "mlops-promotion-history"
+    history_name: str = names.HISTORY_NAME
     history_size: int = 50
     wait: bool = True
     wait_timeout: float = 600.0
