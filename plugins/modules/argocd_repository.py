@@ -19,14 +19,15 @@ description:
 author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
+  - mlops.platform.attributes
   - mlops.platform.kube
 attributes:
   check_mode:
-    support: full
-    description: The API server validates the objects with a dry run; nothing is stored.
+    details:
+      - The API server validates the objects with a dry run; nothing is stored.
   diff_mode:
-    support: full
-    description: Shows the managed fields before and after, with Secret values hidden.
+    details:
+      - Shows the managed fields before and after, with Secret values hidden.
 options:
   enable_oci:
     description: Mark a Helm repository as an OCI registry.

@@ -25,14 +25,15 @@ description:
 author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
+  - mlops.platform.attributes
   - mlops.platform.kube
 attributes:
   check_mode:
-    support: full
-    description: The API server validates the Secret with a dry run; nothing is stored.
+    details:
+      - The API server validates the Secret with a dry run; nothing is stored.
   diff_mode:
-    support: full
-    description: Shows which keys are added or changed, never the values.
+    details:
+      - Shows which keys are added or changed, never the values.
 options:
   annotations:
     description: Annotations of the Secret.

@@ -22,6 +22,8 @@ description:
   - Reads only; never changes the cloud.
 author:
   - MLOps platform team (@mlops-platform)
+extends_documentation_fragment:
+  - mlops.platform.attributes.no_diff
 requirements:
   - openstacksdk >= 4.0
 options:
@@ -43,11 +45,11 @@ options:
     type: str
 attributes:
   check_mode:
-    support: full
-    description: The module only reads.
+    details:
+      - The module only reads.
   diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to diff.
+    details:
+      - Nothing changes, so there is nothing to diff.
 """
 
 EXAMPLES = r"""

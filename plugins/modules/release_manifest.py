@@ -21,14 +21,15 @@ description:
 author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
+  - mlops.platform.attributes
   - mlops.platform.kube
 attributes:
   check_mode:
-    support: full
-    description: The API server validates each patch with a dry run; nothing is stored.
+    details:
+      - The API server validates each patch with a dry run; nothing is stored.
   diff_mode:
-    support: full
-    description: Shows the fields that differ (Secret values hidden).
+    details:
+      - Shows the fields that differ (Secret values hidden).
 options:
   create_namespace:
     description: Create O(namespace) first when it does not exist.

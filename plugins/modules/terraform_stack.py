@@ -20,6 +20,8 @@ description:
   - Terraform is driven through python-terraform (C(terraform) or C(tofu)).
 author:
   - MLOps platform team (@mlops-platform)
+extends_documentation_fragment:
+  - mlops.platform.attributes
 requirements:
   - python-terraform >= 0.10.1
   - terraform >= 1.7.0 or OpenTofu
@@ -88,11 +90,11 @@ options:
     default: default
 attributes:
   check_mode:
-    support: full
-    description: Runs C(plan) only and returns its summary.
+    details:
+      - Runs C(plan) only and returns its summary.
   diff_mode:
-    support: full
-    description: The diff is Terraform's plan text.
+    details:
+      - The diff is Terraform's plan text.
 notes:
   - "Errors name their cause: missing or too old binary, provider not installed, clouds.yaml missing
     or without the cloud, rejected credentials, state lock held (with the lock ID), quota exceeded

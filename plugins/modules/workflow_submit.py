@@ -21,15 +21,13 @@ version_added: 0.1.0
 author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
+  - mlops.platform.attributes.no_diff
   - mlops.platform.kube
+  - mlops.platform.wait
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: The Workflow is validated with the API server's dry run and not created.
-  diff_mode:
-    description: Returns what changed (or would change in check mode) when run with --diff.
-    support: none
+    details:
+      - The Workflow is validated with the API server's dry run and not created.
 options:
   generate_name:
     description:
@@ -55,9 +53,6 @@ options:
     type: dict
     default: {}
   poll_interval:
-    description:
-      - Seconds between two reads of the Workflow while waiting.
-    type: float
     default: 5.0
   template:
     description:
@@ -68,12 +63,9 @@ options:
   wait:
     description:
       - Wait until the Workflow has finished (Succeeded, Failed or Error).
-    type: bool
-    default: true
   wait_timeout:
     description:
       - Seconds to wait before failing; the Workflow itself keeps running.
-    type: float
     default: 3600.0
 seealso:
   - module: mlops.platform.environment_promote

@@ -12,6 +12,7 @@ from ansible_collections.mlops.platform.plugins.module_utils.argocd.common impor
     check_namespace,
     check_repo_url,
 )
+from ansible_collections.mlops.platform.plugins.module_utils.kube.args import wait_argspec
 from ansible_collections.mlops.platform.plugins.module_utils.kube.errors import KubeError
 from ansible_collections.mlops.platform.plugins.module_utils.kube.items import run_objects, top_level_spec
 
@@ -62,8 +63,8 @@ APPLICATION_SPEC = {
     "sync_options": {"type": "list", "elements": "str", "default": []},
     "sync_policy": {"type": "dict", "default": {}, "options": SYNC_POLICY_SPEC},
     "sync_wave": {"type": "int"},
-    "wait": {"type": "str", "default": "none", "choices": ["none", "synced", "healthy"]},
-    "wait_timeout": {"type": "int", "default": 300},
+    "wait_condition": {"type": "str", "default": "healthy", "choices": ["synced", "healthy"]},
+    **wait_argspec(wait=False, wait_timeout=300.0),
 }
 
 
@@ -290,10 +291,12 @@ def refresh_and_wait(client, apps: list[tuple[dict, str, int]], *, interval: flo
 def run(params: dict, check_mode: bool) -> dict:
     """The whole argocd_application run: build, apply/delete, then wait where asked."""
     def wait(client, items, objects, results, out):
-        todo = [(obj, item["wait"], item["wait_timeout"]) for item, obj in zip(items, objects, strict=True)
-                if item["state"] == "present" and item["wait"] != "none"]
+        waiting = [(item, obj) for item, obj in zip(items, objects, strict=True)
+                   if item["state"] == "present" and item["wait"]]
+        todo = [(obj, item["wait_condition"], item["wait_timeout"]) for item, obj in waiting]
         if todo and not check_mode:
-            finals = refresh_and_wait(client, todo)
+            interval = min(item["poll_interval"] for item, _obj in waiting)
+            finals = refresh_and_wait(client, todo, interval=interval)
             by_ref = {f"Application {o['metadata']['namespace']}/{o['metadata']['name']}": o for o in finals}
             for entry in out["applications"]:
                 if entry["ref"] in by_ref:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient, kube_argspec
+from ansible_collections.mlops.platform.plugins.module_utils.kube.args import wait_argspec
 from ansible_collections.mlops.platform.plugins.module_utils.mlflow.client import MlflowClient
 from ansible_collections.mlops.platform.plugins.module_utils.promotion import names
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.order import PromotionError
@@ -26,13 +27,11 @@ OPTIONS = dict(
     mlflow_validate_certs={"type": "bool", "default": True},
     model_name={"type": "str"},
     operation={"type": "str", "default": "promote", "choices": ["promote", "rollback", "history"]},
-    poll_interval={"type": "float", "default": 2.0},
     source={"type": "str", "aliases": ["from"]},
     target={"type": "str", "aliases": ["to", "environment"]},
     update_alias={"type": "bool", "default": True},
     version={"type": "str"},
-    wait={"type": "bool", "default": True},
-    wait_timeout={"type": "float", "default": 600.0},
+    **wait_argspec(),
 )
 
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient, kube_argspec
+from ansible_collections.mlops.platform.plugins.module_utils.kube.args import wait_argspec
 from ansible_collections.mlops.platform.plugins.module_utils.workflows.submit import Submitter
 
 OPTIONS = dict(
@@ -13,10 +14,8 @@ OPTIONS = dict(
     name={"type": "str"},
     namespace={"type": "str", "default": "argo"},
     parameters={"type": "dict", "default": {}},
-    poll_interval={"type": "float", "default": 5.0},
     template={"type": "str", "required": True, "aliases": ["workflow_template"]},
-    wait={"type": "bool", "default": True},
-    wait_timeout={"type": "float", "default": 3600.0},
+    **wait_argspec(poll_interval=5.0, wait_timeout=3600.0),
 )
 
 

@@ -11,10 +11,10 @@ import yaml
 
 
 @pytest.mark.parametrize("name", ["terraform_stack", "openstack_preflight"])
-def test_documentation_matches_argument_spec(name):
+def test_documentation_matches_argument_spec(name, rendered_doc):
     mod = importlib.import_module(f"ansible_collections.mlops.platform.plugins.modules.{name}")
-    doc = yaml.safe_load(mod.DOCUMENTATION)
-    documented = doc["options"]
+    doc = rendered_doc(name)
+    documented = yaml.safe_load(mod.DOCUMENTATION)["options"]
     spec = mod.domain.ARGUMENT_SPEC
     assert sorted(documented) == sorted(spec)
     assert list(documented) == sorted(documented), "options must be sorted"

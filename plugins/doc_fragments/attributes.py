@@ -1,0 +1,35 @@
+# Copyright: MLOps platform team
+# Apache License 2.0 (see LICENSE)
+"""The check_mode/diff_mode attributes of the collection's modules; a module adds its details.
+
+mlops.platform.attributes: check mode and diff mode supported (every module that changes something);
+mlops.platform.attributes.no_diff: check mode supported, no diff (modules that only read or submit).
+"""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description:
+      Returns details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+"""
+
+    NO_DIFF = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description:
+      Returns details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+"""
