@@ -1,9 +1,8 @@
 # Copyright: MLOps platform team
 # Apache License 2.0 (see LICENSE)
-"""The check_mode/diff_mode attributes of the collection's modules; a module adds its details.
+"""The check_mode/diff_mode attributes of the collection's modules (both supported).
 
-mlops.platform.attributes: check mode and diff mode supported (every module that changes something);
-mlops.platform.attributes.no_diff: check mode supported, no diff (modules that only read or submit).
+A module adds its `details`, and sets `diff_mode: {support: none}` when it has nothing to diff.
 """
 
 from __future__ import annotations
@@ -20,16 +19,4 @@ attributes:
     description:
       Returns details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
-"""
-
-    NO_DIFF = r"""
-options: {}
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description:
-      Returns details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
 """

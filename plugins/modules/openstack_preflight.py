@@ -23,7 +23,7 @@ description:
 author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
-  - mlops.platform.attributes.no_diff
+  - mlops.platform.attributes
 requirements:
   - openstacksdk >= 4.0
 options:
@@ -48,6 +48,7 @@ attributes:
     details:
       - The module only reads.
   diff_mode:
+    support: none
     details:
       - Nothing changes, so there is nothing to diff.
 """

@@ -18,7 +18,7 @@ description:
 author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
-  - mlops.platform.attributes.no_diff
+  - mlops.platform.attributes
 options:
   entry_point:
     description: The entry point of the role's argument spec.
@@ -31,6 +31,7 @@ attributes:
     details:
       - Reads only.
   diff_mode:
+    support: none
     details:
       - Nothing to show.
 """

@@ -21,13 +21,15 @@ version_added: 0.1.0
 author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
-  - mlops.platform.attributes.no_diff
+  - mlops.platform.attributes
   - mlops.platform.kube
   - mlops.platform.wait
 attributes:
   check_mode:
     details:
       - The Workflow is validated with the API server's dry run and not created.
+  diff_mode:
+    support: none
 options:
   generate_name:
     description:
