@@ -395,33 +395,29 @@ class Promoter:
         started = None if deploy else hist.unfinished(records, target, version, image)
         if started is not None:  # a promotion of this version was cut off after its patch
             out.previous_version, out.previous_image = started["previous_version"], started["previous_image"]
-            prev_version, prev_image = out.previous_version, out.previous_image
+        return self._carry_out(out, tgt_app, records, deploy=deploy, resume=started is not None)
+
+    def _carry_out(self, out: Outcome, app: dict, records: list[dict], *, deploy: bool, resume: bool = False):
+        """The end of a promotion or rollback: diff and changed, then the dry run, or deploy and alias."""
+        target, version, image = out.target, out.version, out.image
         alias_now, alias_move = self.alias_state(target, version)
         out.alias_previous_version = alias_now
-        out.diff = self._diff(target, (prev_version, prev_image, alias_now), (version, image))
-        out.deploy_changed, out.alias_changed = deploy or started is not None, alias_move
+        out.diff = self._diff(target, (out.previous_version, out.previous_image, alias_now), (version, image))
+        out.deploy_changed, out.alias_changed = deploy or resume, alias_move
         out.changed = out.deploy_changed or alias_move
+        out.history = records
         if not out.changed:
-            out.history = records
             return out
         if self.check_mode:
             if deploy:
-                self.patch_app(
-                    target,
-                    appl.deploy_patch(
-                        tgt_app, appl.with_version(appl.parameters_of(tgt_app), version, image)
-                    ),
-                    dry_run=True,
-                )
-            out.history = records
+                patch = appl.deploy_patch(app, appl.with_version(appl.parameters_of(app), version, image))
+                self.patch_app(target, patch, dry_run=True)
             return out
-        if deploy or started is not None:
+        if deploy or resume:
             out.record, out.history = self._deploy(
-                tgt_app, "promote", source, target, version, image, prev_version, prev_image,
-                resume=started is not None,
+                app, out.operation, out.source, target, version, image, out.previous_version,
+                out.previous_image, resume=resume,
             )
-        else:
-            out.history = records
         if alias_move:
             self.move_alias(target, version, deployed_now=deploy)
         return out
@@ -533,27 +529,4 @@ class Promoter:
             warnings=warnings,
             alias=self.alias_name(environment) if self.s.update_alias else None,
         )
-        deploy = kind == "rollback"
-        alias_now, alias_move = self.alias_state(environment, version)
-        out.alias_previous_version = alias_now
-        out.diff = self._diff(environment, (cur_version, cur_image, alias_now), (version, image))
-        out.deploy_changed, out.alias_changed = deploy, alias_move
-        out.changed = deploy or alias_move
-        out.history = records
-        if not out.changed:
-            return out
-        if self.check_mode:
-            if deploy:
-                self.patch_app(
-                    environment,
-                    appl.deploy_patch(app, appl.with_version(appl.parameters_of(app), version, image)),
-                    dry_run=True,
-                )
-            return out
-        if deploy:
-            out.record, out.history = self._deploy(
-                app, "rollback", None, environment, version, image, cur_version, cur_image
-            )
-        if alias_move:
-            self.move_alias(environment, version, deployed_now=deploy)
-        return out
+        return self._carry_out(out, app, records, deploy=kind == "rollback")
