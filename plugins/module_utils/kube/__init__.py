@@ -58,11 +58,12 @@ from ansible_collections.mlops.platform.plugins.module_utils.kube.service import
 from ansible_collections.mlops.platform.plugins.module_utils.kube.waiter import (
     WaitTimeout,
     wait_deleted,
+    wait_established,
     wait_for,
 )
 
 __all__ = [
     "CONNECTION_KEYS", "FIELD_MANAGER", "KUBE_ARGSPEC", "KubeClient", "KubeError", "Result",
     "WaitTimeout", "apply", "delete", "get", "kube_argspec", "merge_patch", "ref_of",
-    "secret_redactor", "wait_deleted", "wait_for",
+    "secret_redactor", "wait_deleted", "wait_established", "wait_for",
 ]

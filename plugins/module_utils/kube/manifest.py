@@ -19,7 +19,7 @@ from ansible_collections.mlops.platform.plugins.module_utils.kube.args import ku
 from ansible_collections.mlops.platform.plugins.module_utils.kube.client import KubeClient, ref_of
 from ansible_collections.mlops.platform.plugins.module_utils.kube.secrets import secret_redactor
 from ansible_collections.mlops.platform.plugins.module_utils.kube.service import Result, apply
-from ansible_collections.mlops.platform.plugins.module_utils.kube.waiter import wait_for
+from ansible_collections.mlops.platform.plugins.module_utils.kube.waiter import wait_established
 
 CRD = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
 MANIFEST_SPEC = {
@@ -92,11 +92,6 @@ def _with_namespace(client: KubeClient, obj: dict, namespace: str | None) -> dic
     return obj
 
 
-def _established(obj: dict | None) -> bool:
-    conditions = ((obj or {}).get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
-
-
 def apply_release(client: KubeClient, params: dict, *, check_mode: bool, fetch=None) -> dict:
     """Apply the manifests; returns changed, per-object results (no objects) and diffs."""
     if params["wait_timeout"] <= 0:
@@ -117,15 +112,7 @@ def apply_release(client: KubeClient, params: dict, *, check_mode: bool, fetch=N
     others = [o for o in objects if (o["apiVersion"], o["kind"]) != CRD]
     results += apply(client, crds, check_mode=check_mode, manager=manager)
     if crds and not check_mode:
-        for crd in crds:
-            path = client.path_of(crd)
-            wait_for(
-                lambda p=path, c=crd: client.request("GET", p, action="reading", ref=ref_of(c)),
-                _established,
-                timeout=params["wait_timeout"],
-                interval=0.2,
-                what=f"{ref_of(crd)} to be Established",
-            )
+        wait_established(client, crds, timeout=params["wait_timeout"])
     # In check mode a CRD the manifest would create is not served yet: its objects are
     # reported as to be created without a dry run.
     pending_kinds = {
