@@ -33,3 +33,14 @@ def qualified(prefix: str, environment: str) -> str:
 def name_format(prefix: str = DEFAULT_PREFIX) -> str:
     """The Application's name with an `{environment}` field (environment_promote's application_format)."""
     return qualified(prefix, "{environment}")
+
+
+def environment_of(name: str, prefix: str) -> str | None:
+    """The environment whose namespace or Application is `name` (None when it is not one)."""
+    head = qualified(prefix, "")
+    return name[len(head):] if name.startswith(head) and len(name) > len(head) else None
+
+
+def invalid(environments: list) -> list:
+    """The environment names that break the rule."""
+    return [name for name in environments if not is_environment_name(name)]
