@@ -12,6 +12,6 @@ class FilterModule:
         return {
             "environment_name": lambda environment, prefix: names.qualified(prefix, environment),
             "environment_name_format": names.name_format,
-            "environment_of": lambda name, prefix: names.environment_of(name, prefix),
+            "environment_of": names.environment_of,
             "invalid_environment_names": names.invalid,
         }
