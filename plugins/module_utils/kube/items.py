@@ -48,8 +48,11 @@ def expand_items(params: dict, item_spec: dict, list_key: str, error=ItemError) 
 
     top = {k: v for k, v in params.items() if k in item_spec and k not in CONNECTION_KEYS and v is not None}
     raw_items = params.get(list_key)
-    sources = [dict(top, **{k: v for k, v in item.items() if v is not None}) for item in raw_items] \
-        if raw_items else [top]
+    sources = (
+        [dict(top, **{k: v for k, v in item.items() if v is not None}) for item in raw_items]
+        if raw_items
+        else [top]
+    )
     validator = ArgumentSpecValidator(item_spec)
     items = []
     for index, source in enumerate(sources):
@@ -117,8 +120,19 @@ def top_level_spec(item_spec: dict, list_key: str, with_suboptions: bool = False
     return kube_argspec(**spec)
 
 
-def run_objects(params: dict, check_mode: bool, item_spec: dict, list_key: str, build, *, what: str,
-                result_key: str, error=ItemError, redact=None, after=None) -> dict:
+def run_objects(
+    params: dict,
+    check_mode: bool,
+    item_spec: dict,
+    list_key: str,
+    build,
+    *,
+    what: str,
+    result_key: str,
+    error=ItemError,
+    redact=None,
+    after=None,
+) -> dict:
     """Validate every item, build every object, then apply/delete them in order with one client."""
     from ansible_collections.mlops.platform.plugins.module_utils.kube.client import KubeClient
     from ansible_collections.mlops.platform.plugins.module_utils.kube.service import apply, delete

@@ -38,7 +38,7 @@ def name_format(prefix: str = DEFAULT_PREFIX) -> str:
 def environment_of(name: str, prefix: str) -> str | None:
     """The environment whose namespace or Application is `name` (None when it is not one)."""
     head = qualified(prefix, "")
-    return name[len(head):] if name.startswith(head) and len(name) > len(head) else None
+    return name[len(head) :] if name.startswith(head) and len(name) > len(head) else None
 
 
 def invalid(environments: list) -> list:
