@@ -34,7 +34,9 @@ from ansible_collections.mlops.platform.plugins.module_utils.kube import KUBE_AR
 from ansible_collections.mlops.platform.plugins.module_utils.promotion import application as appl  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.runner import (  # noqa: E402
     OPTIONS,
-    execute,
+)
+from ansible_collections.mlops.platform.plugins.module_utils.promotion.runner import (  # noqa: E402
+    run as execute,
 )
 
 ENVS = ["staging", "canary", "production"]

@@ -4,7 +4,7 @@
 
 `kind` says who can fix it: "input" (a bad option or configuration: nothing was
 changed, the CLI exits 2) or "run" (the platform side failed, exit 1). Modules
-report it as `error_kind` in their failure result (see fail_module).
+report it as `error_kind` in their failure result (see module.fail_module).
 """
 
 from __future__ import annotations
@@ -20,13 +20,12 @@ class PlatformError(Exception):
         if kind is not None:
             self.kind = kind
 
+    def report(self) -> dict:
+        """Fields a module's failure result carries beside msg and error_kind (problems, ...)."""
+        return {}
+
 
 class InputError(PlatformError):
     """A bad option value or configuration, found before anything changed."""
 
     kind = "input"
-
-
-def fail_module(module, error: PlatformError, **details) -> None:
-    """Fail a module run with the error's one-line message and its kind."""
-    module.fail_json(msg=str(error), error_kind=getattr(error, "kind", "run"), **details)

@@ -1,11 +1,19 @@
 # Copyright: MLOps platform team
 # Apache License 2.0 (see LICENSE)
-"""Build a module's AnsibleModule after a check of the mappings it is given.
+"""What every module's main() does: build the module, run the domain, exit or fail.
 
-ansible-core names no field when a mapping cannot be converted ("dictionary requested,
-could not parse JSON or key=value"), and crashes with a traceback when an option with
-sub-options gets a number. This check runs first, on the raw arguments, and fails with
-one line naming the field, its value and what is allowed.
+    def main():
+        module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
+        run_module(module, domain.run)
+
+The domain (module_utils/<domain>/) exports the argument spec and `run(params, check_mode)`,
+which returns the result (with "diff" and "warnings" when it has them) or raises its
+PlatformError; only this file calls exit_json/fail_json.
+
+build_module checks the mappings first: ansible-core names no field when a mapping cannot
+be converted ("dictionary requested, could not parse JSON or key=value"), and crashes with
+a traceback when an option with sub-options gets a number. This check runs on the raw
+arguments and fails with one line naming the field, its value and what is allowed.
 """
 
 from __future__ import annotations
@@ -76,3 +84,33 @@ def build_module(argument_spec: dict, **kwargs):
     module = basic.AnsibleModule(argument_spec=relaxed, **kwargs)
     module.fail_json(msg="; ".join(problems), error_kind="input", problems=problems)
     return module  # not reached: fail_json exits
+
+
+def fail_module(module, error) -> None:
+    """Fail with the PlatformError's message, its kind ("input" or "run") and its report (problems, ...)."""
+    error_kind = "input" if error.kind == "input" else "run"  # a domain may refine kind (terraform's)
+    module.fail_json(msg=str(error), error_kind=error_kind, **error.report())
+
+
+def exit_module(module, result: dict) -> None:
+    """Exit with a run's result: warnings warned, the diff only under --diff, a failed result failed."""
+    result = dict(result)
+    for warning in result.pop("warnings", None) or ():
+        module.warn(warning)
+    diff = result.pop("diff", None)
+    if module._diff and diff:
+        result["diff"] = diff
+    if result.get("failed"):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+def run_module(module, run) -> None:
+    """Run the domain's `run(params, check_mode)`; exit with its result, or fail with its error."""
+    from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+
+    try:
+        result = run(module.params, module.check_mode)
+    except PlatformError as e:
+        fail_module(module, e)
+    exit_module(module, result)

@@ -23,14 +23,16 @@ description:
 author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
+  - mlops.platform.attributes
   - mlops.platform.kube
+  - mlops.platform.wait
 attributes:
   check_mode:
-    support: full
-    description: The API server validates the objects with a dry run; nothing is stored.
+    details:
+      - The API server validates the objects with a dry run; nothing is stored.
   diff_mode:
-    support: full
-    description: Shows the managed fields before and after.
+    details:
+      - Shows the managed fields before and after.
 options:
   annotations:
     description: Extra annotations of the Application.
@@ -182,15 +184,17 @@ options:
     type: int
   wait:
     description:
+      - Wait until each Application meets O(wait_condition). Not done in check mode.
+    default: false
+  wait_condition:
+    description:
       - C(synced) waits until the Application is Synced; C(healthy) until it is Synced and Healthy.
-      - Not done in check mode.
     type: str
-    default: none
-    choices: [none, synced, healthy]
+    default: healthy
+    choices: [synced, healthy]
   wait_timeout:
-    description: Seconds to wait; on timeout the error lists what is not ready.
-    type: int
-    default: 300
+    description: Seconds to wait; on timeout the error lists the Applications and resources not ready.
+    default: 300.0
 """
 
 EXAMPLES = r"""
@@ -216,7 +220,7 @@ EXAMPLES = r"""
     kustomize_images:
       - registry.example.com/bird-classifier=registry.example.com/bird-classifier:staging-1.4.0
     destination_namespace: staging
-    wait: healthy
+    wait: true
     wait_timeout: 600
 
 - name: Several Applications in one call
@@ -274,24 +278,13 @@ api_requests:
   sample: 6
 """
 
-from ansible_collections.mlops.platform.plugins.module_utils.argocd.application import APPLICATION_SPEC, run  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import top_level_spec  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.argocd import application as domain  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
 
 
 def main():
-    module = build_module(
-        argument_spec=top_level_spec(APPLICATION_SPEC, "applications"),
-        required_one_of=[("name", "applications")],
-        mutually_exclusive=[("name", "applications"), ("chart", "path")],
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module)
-    except PlatformError as e:
-        fail_module(module, e)
-    module.exit_json(**result)
+    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
+    run_module(module, domain.run)
 
 
 if __name__ == "__main__":

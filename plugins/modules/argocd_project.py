@@ -18,14 +18,15 @@ description:
 author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
+  - mlops.platform.attributes
   - mlops.platform.kube
 attributes:
   check_mode:
-    support: full
-    description: The API server validates the objects with a dry run; nothing is stored.
+    details:
+      - The API server validates the objects with a dry run; nothing is stored.
   diff_mode:
-    support: full
-    description: Shows the managed fields before and after.
+    details:
+      - Shows the managed fields before and after.
 options:
   cluster_resources:
     description: Cluster-scoped kinds the project's Applications may create (an allow list).
@@ -149,24 +150,13 @@ api_requests:
   type: int
 """
 
-from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import top_level_spec  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.argocd.project import PROJECT_SPEC, run  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.argocd import project as domain  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
 
 
 def main():
-    module = build_module(
-        argument_spec=top_level_spec(PROJECT_SPEC, "projects"),
-        required_one_of=[("name", "projects")],
-        mutually_exclusive=[("name", "projects")],
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module)
-    except PlatformError as e:
-        fail_module(module, e)
-    module.exit_json(**result)
+    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
+    run_module(module, domain.run)
 
 
 if __name__ == "__main__":

@@ -31,18 +31,17 @@ version_added: 0.1.0
 author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
+  - mlops.platform.attributes
   - mlops.platform.kube
+  - mlops.platform.wait
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details:
       - Reads everything and validates the Application change with the API server's dry run.
       - Writes nothing (no Application change, no history record, no MLflow alias move).
   diff_mode:
-    description: Returns what changed (or would change in check mode) when run with --diff.
-    support: full
-    details: Shows the version, image and alias before and after.
+    details:
+      - Shows the version, image and alias before and after.
 options:
   alias_format:
     description:
@@ -120,11 +119,6 @@ options:
     type: str
     default: promote
     choices: [promote, rollback, history]
-  poll_interval:
-    description:
-      - Seconds between two reads of the Application while waiting.
-    type: float
-    default: 2.0
   source:
     description:
       - Environment the version comes from. Omit it only to deploy O(version) and O(image_tag)
@@ -149,13 +143,9 @@ options:
     description:
       - Wait for the target to be Synced and Healthy on the new version (and roll back if it is not).
       - Without waiting, the history records the promotion as C(requested).
-    type: bool
-    default: true
   wait_timeout:
     description:
       - Seconds to wait for the target to become healthy before rolling back.
-    type: float
-    default: 600.0
 notes:
   - The environments stage sets the initial image and version in the Application's Helm values;
     promotions set Helm parameters with their own field manager (mlops-platform-promotion), so
@@ -276,14 +266,13 @@ history:
   elements: dict
 """
 
-from ansible_collections.mlops.platform.plugins.module_utils.kube import kube_argspec  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.promotion.runner import OPTIONS, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.promotion import runner as domain  # noqa: E402
 
 
 def main():
-    module = build_module(argument_spec=kube_argspec(**OPTIONS), supports_check_mode=True)
-    run_module(module)
+    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
+    run_module(module, domain.run)
 
 
 if __name__ == "__main__":

@@ -25,14 +25,15 @@ description:
 author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
+  - mlops.platform.attributes
   - mlops.platform.kube
 attributes:
   check_mode:
-    support: full
-    description: The API server validates the Secret with a dry run; nothing is stored.
+    details:
+      - The API server validates the Secret with a dry run; nothing is stored.
   diff_mode:
-    support: full
-    description: Shows which keys are added or changed, never the values.
+    details:
+      - Shows which keys are added or changed, never the values.
 options:
   annotations:
     description: Annotations of the Secret.
@@ -268,24 +269,13 @@ api_requests:
   type: int
 """
 
-from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import top_level_spec  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.secrets.generated import SECRET_SPEC, run  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.secrets import generated as domain  # noqa: E402
 
 
 def main():
-    module = build_module(
-        argument_spec=top_level_spec(SECRET_SPEC, "secrets", with_suboptions=True),
-        required_one_of=[("name", "secrets")],
-        mutually_exclusive=[("name", "secrets")],
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module)
-    except PlatformError as e:
-        fail_module(module, e)
-    module.exit_json(**result)
+    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
+    run_module(module, domain.run)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ description:
   - Reads only; never changes the cloud.
 author:
   - MLOps platform team (@mlops-platform)
+extends_documentation_fragment:
+  - mlops.platform.attributes
 requirements:
   - openstacksdk >= 4.0
 options:
@@ -43,11 +45,12 @@ options:
     type: str
 attributes:
   check_mode:
-    support: full
-    description: The module only reads.
+    details:
+      - The module only reads.
   diff_mode:
     support: none
-    description: Nothing changes, so there is nothing to diff.
+    details:
+      - Nothing changes, so there is nothing to diff.
 """
 
 EXAMPLES = r"""
@@ -115,60 +118,13 @@ problems:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.config import infra  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.openstack import preflight  # noqa: E402
-
-ARGUMENT_SPEC = dict(
-    cloud_checks=dict(type="bool", default=True),
-    config=dict(type="dict", required=True),
-    data_volume_id=dict(type="str"),
-)
-
-
-def build_request(cfg: dict) -> preflight.Request:
-    network = cfg.get("network") or {}
-    fip = cfg.get("floating_ip") or {}
-    kp = cfg.get("keypair") or {}
-    return preflight.Request(
-        cloud=cfg["cloud"],
-        cluster_name=cfg["cluster_name"],
-        image=cfg["image"],
-        nodes=cfg["nodes"],
-        keypair_name=kp["name"],
-        keypair_create=bool(kp.get("public_key_file")),
-        external_network=network.get("external_network"),
-        existing_network=network.get("existing_network"),
-        floating_ip_address=fip.get("address"),
-        floating_ip_pool=fip.get("pool"),
-        data_volume=cfg.get("data_volume") or {},
-        security_group_rules=infra.ingress_rule_count(cfg),
-    )
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.openstack import preflight as domain  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    cfg = module.params["config"]
-    try:
-        infra.check(cfg)
-        result = {
-            "changed": False,
-            "terraform_variables": infra.cluster_variables(cfg, module.params["data_volume_id"]),
-            "data_volume_variables": infra.data_volume_variables(cfg) if cfg.get("data_volume") else {},
-            "security_group_rules": infra.ingress_rule_count(cfg),
-            "report": {},
-        }
-        if module.params["cloud_checks"]:
-            conn = preflight.connect(cfg["cloud"])
-            result["report"] = preflight.Preflight(conn, build_request(cfg)).run()
-    except infra.ConfigError as e:
-        fail_module(module, e, problems=[{"field": p.split(":", 1)[0], "message": p} for p in e.problems])
-    except preflight.PreflightError as e:
-        fail_module(module, e, problems=[{"field": p.field, "message": p.message} for p in e.problems])
-    except PlatformError as e:
-        fail_module(module, e)
-    module.exit_json(**result)
+    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
+    run_module(module, domain.run)
 
 
 if __name__ == "__main__":

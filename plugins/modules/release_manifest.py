@@ -24,14 +24,15 @@ description:
 author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
+  - mlops.platform.attributes
   - mlops.platform.kube
 attributes:
   check_mode:
-    support: full
-    description: The API server validates each patch with a dry run; nothing is stored.
+    details:
+      - The API server validates each patch with a dry run; nothing is stored.
   diff_mode:
-    support: full
-    description: Shows the fields that differ (Secret values hidden).
+    details:
+      - Shows the fields that differ (Secret values hidden).
 options:
   create_namespace:
     description: Create O(namespace) first when it does not exist.
@@ -115,37 +116,13 @@ api_requests:
   type: int
 """
 
-from ansible.module_utils.urls import open_url  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient, kube_argspec  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.kube.manifest import (  # noqa: E402
-    MANIFEST_SPEC,
-    ManifestError,
-    run,
-)
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.kube import manifest as domain  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
 
 
 def main():
-    module = build_module(argument_spec=kube_argspec(**MANIFEST_SPEC), supports_check_mode=True)
-
-    def fetch(url: str) -> str:
-        verify = module.params["validate_certs"] is not False  # the API server's setting must not weaken this
-        try:
-            with open_url(url, validate_certs=verify, timeout=module.params["request_timeout"]) as response:
-                return response.read().decode()
-        except Exception as e:  # noqa: BLE001 - HTTP, TLS and connection errors alike: one clear line
-            raise ManifestError(f"src {url!r} could not be downloaded: {e}") from e
-
-    try:
-        result = run(
-            KubeClient.from_params(module.params), module.params, check_mode=module.check_mode, fetch=fetch
-        )
-    except PlatformError as e:
-        fail_module(module, e)
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
+    run_module(module, domain.run)
 
 
 if __name__ == "__main__":

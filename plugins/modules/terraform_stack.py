@@ -20,6 +20,8 @@ description:
   - Terraform is driven through python-terraform (C(terraform) or C(tofu)).
 author:
   - MLOps platform team (@mlops-platform)
+extends_documentation_fragment:
+  - mlops.platform.attributes
 requirements:
   - python-terraform >= 0.10.1
   - terraform >= 1.7.0 or OpenTofu
@@ -88,11 +90,11 @@ options:
     default: default
 attributes:
   check_mode:
-    support: full
-    description: Runs C(plan) only and returns its summary.
+    details:
+      - Runs C(plan) only and returns its summary.
   diff_mode:
-    support: full
-    description: The diff is Terraform's plan text.
+    details:
+      - The diff is Terraform's plan text.
 notes:
   - "Errors name their cause: missing or too old binary, provider not installed, clouds.yaml missing
     or without the cloud, rejected credentials, state lock held (with the lock ID), quota exceeded
@@ -183,51 +185,13 @@ workspace:
   sample: default
 """
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.openstack.clouds import find_cloud  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.terraform.stack import Stack, StackSpec  # noqa: E402
-
-ARGUMENT_SPEC = dict(
-    backend=dict(type="str", default="local"),
-    backend_config=dict(type="dict", default={}, no_log=True),
-    binary=dict(type="str", default="terraform"),
-    cloud=dict(type="str"),
-    lock_timeout=dict(type="str", default="0s"),
-    project_path=dict(type="path", required=True),
-    protect=dict(type="list", elements="str", default=["openstack_blockstorage_volume_v3.this"]),
-    sensitive_variables=dict(type="dict", default={}, no_log=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    variables=dict(type="dict", default={}),
-    workspace=dict(type="str", default="default"),
-)
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.terraform import stack as domain  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    p = module.params
-    try:
-        if p["cloud"]:
-            find_cloud(p["cloud"], [p["project_path"]])
-        spec = StackSpec(
-            project=p["project_path"],
-            state=p["state"],
-            variables={**p["variables"], **p["sensitive_variables"]},
-            backend=p["backend"],
-            backend_config=p["backend_config"],
-            workspace=p["workspace"],
-            binary=p["binary"],
-            lock_timeout=p["lock_timeout"],
-            protect=p["protect"],
-            cloud=p["cloud"],
-        )
-        result = Stack(spec).run(check_mode=module.check_mode)
-    except PlatformError as e:
-        module.fail_json(msg=str(e), kind=getattr(e, "kind", "platform"))
-    diff = result.pop("diff")
-    if module._diff and diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
+    run_module(module, domain.run)
 
 
 if __name__ == "__main__":

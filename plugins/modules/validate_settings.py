@@ -17,6 +17,8 @@ description:
   - Fails, naming every field, its value and what is allowed, before anything changes.
 author:
   - MLOps platform team (@mlops-platform)
+extends_documentation_fragment:
+  - mlops.platform.attributes
 options:
   entry_point:
     description: The entry point of the role's argument spec.
@@ -26,11 +28,12 @@ notes:
   - Runs on the controller as an action plugin.
 attributes:
   check_mode:
-    support: full
-    description: Reads only.
+    details:
+      - Reads only.
   diff_mode:
     support: none
-    description: Nothing to show.
+    details:
+      - Nothing to show.
 """
 
 EXAMPLES = r"""

@@ -21,14 +21,14 @@ version_added: 0.1.0
 author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
+  - mlops.platform.attributes
   - mlops.platform.kube
+  - mlops.platform.wait
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: The Workflow is validated with the API server's dry run and not created.
+    details:
+      - The Workflow is validated with the API server's dry run and not created.
   diff_mode:
-    description: Returns what changed (or would change in check mode) when run with --diff.
     support: none
 options:
   generate_name:
@@ -55,9 +55,6 @@ options:
     type: dict
     default: {}
   poll_interval:
-    description:
-      - Seconds between two reads of the Workflow while waiting.
-    type: float
     default: 5.0
   template:
     description:
@@ -68,12 +65,9 @@ options:
   wait:
     description:
       - Wait until the Workflow has finished (Succeeded, Failed or Error).
-    type: bool
-    default: true
   wait_timeout:
     description:
       - Seconds to wait before failing; the Workflow itself keeps running.
-    type: float
     default: 3600.0
 seealso:
   - module: mlops.platform.environment_promote
@@ -132,14 +126,13 @@ failed_steps:
   elements: dict
 """
 
-from ansible_collections.mlops.platform.plugins.module_utils.kube import kube_argspec  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.workflows.runner import OPTIONS, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.workflows import runner as domain  # noqa: E402
 
 
 def main():
-    module = build_module(argument_spec=kube_argspec(**OPTIONS), supports_check_mode=True)
-    run_module(module)
+    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
+    run_module(module, domain.run)
 
 
 if __name__ == "__main__":

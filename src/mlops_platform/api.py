@@ -28,8 +28,6 @@ from .stages import STAGES, select_stages
 
 #: Extra-var names must be valid Ansible variable names.
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-#: Environment names are DNS labels (they name namespaces and Applications).
-_ENV_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
 
 
 def _check_vars(extra_vars: dict[str, Any] | None, what: str = "extra var") -> dict[str, Any]:
@@ -40,7 +38,10 @@ def _check_vars(extra_vars: dict[str, Any] | None, what: str = "extra var") -> d
 
 
 def _check_env_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not _ENV_NAME.match(name):
+    from .collection import module_utils
+
+    # Environment names are DNS labels (they name namespaces and Applications).
+    if not module_utils("promotion.names").is_environment_name(name):
         raise MlopsError(f"{what} environment {name!r} is not an environment name (for example staging)")
     return name
 

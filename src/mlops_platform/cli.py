@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from .cli_options import InventoryOpt, JsonOpt, KubeconfigOpt
+
 if TYPE_CHECKING:
     from .api import Platform
     from .results import RunResult
@@ -29,24 +31,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-InventoryOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--inventory",
-        "-i",
-        envvar="MLOPS_INVENTORY",
-        help="Inventory of the target: inventory/local (default) or inventory/openstack.",
-    ),
-]
-KubeconfigOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--kubeconfig",
-        envvar="MLOPS_KUBECONFIG",
-        help="Admin kubeconfig to use instead of the inventory's mlops_kubeconfig.",
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")]
 StageOpt = Annotated[
     list[str] | None,
     typer.Option(

@@ -14,9 +14,10 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import urls
+from .collection import module_utils
 from .errors import EXIT_BAD_INPUT, EXIT_RUN_FAILED, MlopsError
 from .results import (
     ApplicationStatus,
@@ -27,8 +28,22 @@ from .results import (
     WorkflowTemplateInfo,
 )
 
-if TYPE_CHECKING:
-    from .api import Platform
+
+class Target(Protocol):
+    """What status reads of a target (api.Platform is one): its checkout, inventory and variables."""
+
+    root: Path
+    inventory: Path
+
+    def vars(self, names: list[str]) -> dict[str, Any]: ...
+
+    def kubeconfig(self) -> Path: ...
+
+
+#: The collection's promotion rules: what an Application deploys, the history, the names.
+appl = module_utils("promotion.application")
+history = module_utils("promotion.history")
+names = module_utils("promotion.names")
 
 ARGO_GROUP, ARGO_VERSION = "argoproj.io", "v1alpha1"
 #: Inventory variables status() reads (missing ones fall back to the defaults below).
@@ -41,10 +56,10 @@ STATUS_VARS = [
     "environments_list",
     "environments_argocd_namespace",
     "environments_name_prefix",
+    "environments_promotion_history_name",
     "mlops_terraform_dir",
 ]
 DEFAULT_ARGOCD_NAMESPACE = "argocd"
-DEFAULT_ENVIRONMENTS = ["staging", "canary", "production"]
 #: The label on environment Applications naming their environment.
 ENVIRONMENT_LABEL = "mlops.platform/environment"
 #: generated_secret labels its Secrets managed-by mlops-platform; ArgoCD repository
@@ -54,13 +69,8 @@ CREDENTIAL_SELECTOR = "app.kubernetes.io/managed-by=mlops-platform,!argocd.argop
 #: Secret's name less a suffix (minio-credentials -> minio, grafana-admin -> grafana).
 APP_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance")
 SECRET_SUFFIXES = ("-admin-credentials", "-credentials", "-admin", "-secret", "-auth")
-#: The promotion history ConfigMap (plugins/module_utils/promotion/history.py).
-HISTORY_CONFIGMAP = "mlops-promotion-history"
-HISTORY_KEY = "history.json"
 #: Environment Applications are named after their environment (environment_promote's default).
-APPLICATION_FORMAT = "model-service-{environment}"
-#: The Helm values a promotion moves (plugins/module_utils/promotion/application.py).
-VERSION_PARAM, IMAGE_PARAM = "model.version", "image.tag"
+APPLICATION_FORMAT = names.name_format()
 REQUEST_TIMEOUT = 10
 
 
@@ -137,39 +147,24 @@ def _application(obj: dict) -> ApplicationStatus:
     )
 
 
-def _values_get(values: Any, dotted: str) -> str | None:
-    for part in dotted.split("."):
-        if not isinstance(values, dict) or part not in values:
-            return None
-        values = values[part]
-    return None if values is None else str(values)
-
-
 def deployed(obj: dict) -> tuple[str, str]:
-    """(model version, image tag) an environment Application renders: the Helm parameters a
-    promotion sets win over the valuesObject the environments role declares."""
-    helm = (((obj.get("spec") or {}).get("source") or {}).get("helm")) or {}
-    params = {p.get("name"): p.get("value") for p in helm.get("parameters") or [] if isinstance(p, dict)}
-    values = helm.get("valuesObject") or {}
-    version = params.get(VERSION_PARAM, _values_get(values, VERSION_PARAM))
-    image = params.get(IMAGE_PARAM, _values_get(values, IMAGE_PARAM))
-    return ("" if version is None else str(version)), ("" if image is None else str(image))
+    """(model version, image tag) an environment Application renders ("" when unset)."""
+    version, image = appl.deployed(appl.source_of(obj))
+    return version or "", image or ""
 
 
-def _history(core, namespace: str) -> list[dict]:
+def _history(core, namespace: str, name: str) -> list[dict]:
+    """The promotion history's records (promotion/history.py's reading; unreadable ones dropped)."""
     from kubernetes.client.exceptions import ApiException
 
     try:
-        cm = core.read_namespaced_config_map(HISTORY_CONFIGMAP, namespace, _request_timeout=REQUEST_TIMEOUT)
+        cm = core.read_namespaced_config_map(name, namespace, _request_timeout=REQUEST_TIMEOUT)
     except ApiException as e:
         if e.status == 404:
             return []
         raise
-    try:
-        records = json.loads((cm.data or {}).get(HISTORY_KEY, "[]"))
-    except ValueError:
-        return []
-    return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+    records, _warnings = history.parse({"metadata": {"namespace": namespace, "name": name}, "data": cm.data})
+    return records
 
 
 def environment_of(obj: dict, names: list[str], app_format: str = APPLICATION_FORMAT) -> str | None:
@@ -241,7 +236,7 @@ def _terraform_outputs(root: Path, terraform_dir: str | None) -> dict[str, Any] 
     return {name: out.get("value") for name, out in outputs.items() if not out.get("sensitive")}
 
 
-def read_status(platform: Platform) -> Status:
+def read_status(platform: Target) -> Status:
     values = platform.vars(STATUS_VARS + urls.URL_VARS)
     target = str(values.get("mlops_target", ""))
     status = Status(target=target, inventory=str(platform.inventory), cluster=ClusterInfo(reachable=False))
@@ -274,18 +269,20 @@ def read_status(platform: Platform) -> Status:
     )
     env_names = [
         e if isinstance(e, str) else str(e.get("name"))
-        for e in values.get("environments_list") or DEFAULT_ENVIRONMENTS
+        for e in values.get("environments_list") or names.DEFAULT_ENVIRONMENTS
     ]
     env_ns = str(values.get("environments_argocd_namespace") or argocd_ns)
-    app_format = str(values.get("environments_name_prefix") or "model-service") + "-{environment}"
+    app_format = names.name_format(str(values.get("environments_name_prefix") or names.DEFAULT_PREFIX))
+    history_name = str(values.get("environments_promotion_history_name") or names.HISTORY_NAME)
     custom, core = client.CustomObjectsApi(api), client.CoreV1Api(api)
     try:
-        apps = _list(custom, "applications", argocd_ns)
-        if env_ns != argocd_ns:
-            apps += _list(custom, "applications", env_ns)
+        # One list of Applications (every namespace), kept to ArgoCD's and the environments'.
+        namespaces = {argocd_ns, env_ns}
+        apps = [a for a in _list(custom, "applications") if a["metadata"].get("namespace") in namespaces]
         env_apps = [a for a in apps if environment_of(a, env_names, app_format)]
         status.applications = [_application(a) for a in apps if a not in env_apps]
-        status.environments = _environments(env_apps, env_names, _history(core, env_ns), app_format)
+        records = _history(core, env_ns, history_name)
+        status.environments = _environments(env_apps, env_names, records, app_format)
         status.workflow_templates = [
             WorkflowTemplateInfo(o["metadata"]["name"], o["metadata"].get("namespace", ""))
             for o in _list(custom, "workflowtemplates")
@@ -320,7 +317,7 @@ def read_status(platform: Platform) -> Status:
     return status
 
 
-def read_credentials(platform: Platform, app: str) -> dict[str, str]:
+def read_credentials(platform: Target, app: str) -> dict[str, str]:
     """The decoded values of the Secret(s) generated for `app`; an unknown app lists the known ones."""
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException

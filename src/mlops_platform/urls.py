@@ -92,9 +92,12 @@ def _enabled(app: _App, values: dict[str, Any]) -> bool:
 
 
 def _environments(values: dict[str, Any]) -> list[OperatorURL]:
-    prefix = str(values.get("environments_name_prefix") or "model-service")
+    from .collection import module_utils
+
+    names = module_utils("promotion.names")
+    prefix = str(values.get("environments_name_prefix") or names.DEFAULT_PREFIX)
     out = []
-    for env in values.get("environments_list") or [{"name": n} for n in ("staging", "canary", "production")]:
+    for env in values.get("environments_list") or [{"name": n} for n in names.DEFAULT_ENVIRONMENTS]:
         env = env if isinstance(env, dict) else {"name": str(env)}
         host = env.get("ingress_host")
         if host:
@@ -104,7 +107,7 @@ def _environments(values: dict[str, Any]) -> list[OperatorURL]:
                 OperatorURL(
                     f"environment {env['name']}",
                     "",
-                    f"no ingress_host: in-cluster only (namespace {prefix}-{env['name']})",
+                    f"no ingress_host: in-cluster only (namespace {names.qualified(prefix, env['name'])})",
                 )
             )
     return out

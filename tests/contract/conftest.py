@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -69,18 +68,12 @@ def pytest_terminal_summary(terminalreporter):
 
 def run_playbook(playbook: Path, kubeconfig: str, *extra: str) -> dict:
     """ansible-playbook on the local inventory, pointed at the control plane; the json callback's answer."""
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        MLOPS_KUBECONFIG=kubeconfig,
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_CALLBACKS_ENABLED="",
-        ANSIBLE_NOCOLOR="1",
-    )
+    from ansible_run import ANSIBLE_PLAYBOOK, playbook_env
+
     proc = subprocess.run(  # noqa: S603 - our own playbook
-        [str(ROOT / ".cache/venv/bin/ansible-playbook"), str(playbook), *extra],
+        [ANSIBLE_PLAYBOOK, str(playbook), *extra],
         cwd=ROOT,
-        env=env,
+        env=playbook_env(kubeconfig, ANSIBLE_NOCOLOR="1"),
         capture_output=True,
         text=True,
         timeout=900,
@@ -224,20 +217,10 @@ def rendered(runs, helm, shared_fixtures, kube_version) -> dict[str, Rendered]:
 
 
 def _establish(kube, crds):
-    from ansible_collections.mlops.platform.plugins.module_utils.kube import apply, wait_for
+    from ansible_collections.mlops.platform.plugins.module_utils.kube import apply, wait_established
 
     apply(kube, crds, manager="mlops-contract")
-    for crd in crds:
-        wait_for(
-            lambda c=crd: kube.request("GET", kube.path_of(c)),
-            lambda o: any(
-                c["type"] == "Established" and c["status"] == "True"
-                for c in (o.get("status") or {}).get("conditions") or []
-            ),
-            timeout=60,
-            interval=0.2,
-            what=f"CRD {crd['metadata']['name']}",
-        )
+    wait_established(kube, crds, timeout=60)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ role and one for all module cases, one pytest session against one control plane.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from pathlib import Path
@@ -91,17 +90,12 @@ def run_play(tmp_path, kubeconfig, tasks) -> list[dict]:
     ]
     path = tmp_path / f"fuzz-{uuid.uuid4().hex[:6]}.yml"
     path.write_text(yaml.safe_dump(play, sort_keys=False))
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_CALLBACKS_ENABLED="",
-        MLOPS_KUBECONFIG=kubeconfig,
-    )
+    from ansible_run import ANSIBLE_PLAYBOOK, playbook_env
+
     proc = subprocess.run(
-        [str(ROOT / ".cache/venv/bin/ansible-playbook"), "-i", "inventory/local", str(path)],
+        [ANSIBLE_PLAYBOOK, "-i", "inventory/local", str(path)],
         cwd=ROOT,
-        env=env,
+        env=playbook_env(kubeconfig),
         capture_output=True,
         text=True,
         timeout=900,
@@ -192,10 +186,10 @@ MODULE_BASE = {
 
 def module_specs() -> dict[str, dict]:
     from ansible_collections.mlops.platform.plugins.module_utils.argocd.application import APPLICATION_SPEC
-    from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import top_level_spec
     from ansible_collections.mlops.platform.plugins.module_utils.argocd.project import PROJECT_SPEC
     from ansible_collections.mlops.platform.plugins.module_utils.argocd.repository import REPOSITORY_SPEC
     from ansible_collections.mlops.platform.plugins.module_utils.kube import kube_argspec
+    from ansible_collections.mlops.platform.plugins.module_utils.kube.items import top_level_spec
     from ansible_collections.mlops.platform.plugins.module_utils.kube.manifest import MANIFEST_SPEC
     from ansible_collections.mlops.platform.plugins.module_utils.promotion.runner import OPTIONS as PROMOTE
     from ansible_collections.mlops.platform.plugins.module_utils.secrets.generated import SECRET_SPEC

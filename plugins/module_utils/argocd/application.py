@@ -12,7 +12,9 @@ from ansible_collections.mlops.platform.plugins.module_utils.argocd.common impor
     check_namespace,
     check_repo_url,
 )
+from ansible_collections.mlops.platform.plugins.module_utils.kube.args import wait_argspec
 from ansible_collections.mlops.platform.plugins.module_utils.kube.errors import KubeError
+from ansible_collections.mlops.platform.plugins.module_utils.kube.items import run_objects, top_level_spec
 
 API_VERSION = "argoproj.io/v1alpha1"
 CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -61,8 +63,8 @@ APPLICATION_SPEC = {
     "sync_options": {"type": "list", "elements": "str", "default": []},
     "sync_policy": {"type": "dict", "default": {}, "options": SYNC_POLICY_SPEC},
     "sync_wave": {"type": "int"},
-    "wait": {"type": "str", "default": "none", "choices": ["none", "synced", "healthy"]},
-    "wait_timeout": {"type": "int", "default": 300},
+    "wait_condition": {"type": "str", "default": "healthy", "choices": ["synced", "healthy"]},
+    **wait_argspec(wait=False, wait_timeout=300.0),
 }
 
 
@@ -310,20 +312,28 @@ def refresh_and_wait(client, apps: list[tuple[dict, str, int]], *, interval: flo
     return [final[ref_of(obj)] for obj, _t, _to in apps]
 
 
-def run(module) -> dict:
+def run(params: dict, check_mode: bool) -> dict:
     """The whole argocd_application run: build, apply/delete, then wait where asked."""
-    from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import run_objects
-
     def wait(client, items, objects, results, out):
-        todo = [(obj, item["wait"], item["wait_timeout"]) for item, obj in zip(items, objects, strict=True)
-                if item["state"] == "present" and item["wait"] != "none"]
-        if todo and not module.check_mode:
-            finals = refresh_and_wait(client, todo)
+        waiting = [(item, obj) for item, obj in zip(items, objects, strict=True)
+                   if item["state"] == "present" and item["wait"]]
+        todo = [(obj, item["wait_condition"], item["wait_timeout"]) for item, obj in waiting]
+        if todo and not check_mode:
+            interval = min(item["poll_interval"] for item, _obj in waiting)
+            finals = refresh_and_wait(client, todo, interval=interval)
             by_ref = {f"Application {o['metadata']['namespace']}/{o['metadata']['name']}": o for o in finals}
             for entry in out["applications"]:
                 if entry["ref"] in by_ref:
                     entry["object"] = by_ref[entry["ref"]]
                     entry["status"] = status_summary(by_ref[entry["ref"]])
 
-    return run_objects(module, APPLICATION_SPEC, "applications", build, what="Applications",
-                       result_key="applications", after=wait)
+    return run_objects(params, check_mode, APPLICATION_SPEC, "applications", build, what="Applications",
+                       result_key="applications", error=ArgoCDError, after=wait)
+
+
+ARGUMENT_SPEC = top_level_spec(APPLICATION_SPEC, "applications")
+MODULE_RULES = {
+    "required_one_of": [("name", "applications")],
+    "mutually_exclusive": [("name", "applications"), ("chart", "path")],
+    "supports_check_mode": True,
+}

@@ -11,6 +11,7 @@ from ansible_collections.mlops.platform.plugins.module_utils.argocd.common impor
     check_namespace,
     check_repo_url,
 )
+from ansible_collections.mlops.platform.plugins.module_utils.kube.items import run_objects, top_level_spec
 
 DESTINATION_SPEC = {
     "namespace": {"type": "str", "required": True},
@@ -69,7 +70,14 @@ def build(item: dict) -> dict:
     return {"apiVersion": API_VERSION, "kind": "AppProject", "metadata": metadata, "spec": spec}
 
 
-def run(module) -> dict:
-    from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import run_objects
+def run(params: dict, check_mode: bool) -> dict:
+    return run_objects(params, check_mode, PROJECT_SPEC, "projects", build, what="AppProjects",
+                       result_key="projects", error=ArgoCDError)
 
-    return run_objects(module, PROJECT_SPEC, "projects", build, what="AppProjects", result_key="projects")
+
+ARGUMENT_SPEC = top_level_spec(PROJECT_SPEC, "projects")
+MODULE_RULES = {
+    "required_one_of": [("name", "projects")],
+    "mutually_exclusive": [("name", "projects")],
+    "supports_check_mode": True,
+}

@@ -12,6 +12,7 @@ from ansible_collections.mlops.platform.plugins.module_utils.argocd.common impor
     check_namespace,
     check_repo_url,
 )
+from ansible_collections.mlops.platform.plugins.module_utils.kube.items import run_objects, top_level_spec
 
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 
@@ -80,14 +81,21 @@ def build(item: dict) -> dict:
     }
 
 
-def run(module) -> dict:
-    from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import run_objects
+def run(params: dict, check_mode: bool) -> dict:
     from ansible_collections.mlops.platform.plugins.module_utils.kube import secret_redactor
 
-    out = run_objects(module, REPOSITORY_SPEC, "repositories", build, what="repository Secrets",
-                      result_key="repositories", redact=secret_redactor())
+    out = run_objects(params, check_mode, REPOSITORY_SPEC, "repositories", build, what="repository Secrets",
+                      result_key="repositories", error=ArgoCDError, redact=secret_redactor())
     for entry in out["repositories"]:
         obj = entry.pop("object", None) or {}
         # Which keys the Secret has, never their values.
         entry["keys"] = sorted(obj.get("data") or {})
     return out
+
+
+ARGUMENT_SPEC = top_level_spec(REPOSITORY_SPEC, "repositories", with_suboptions=True)
+MODULE_RULES = {
+    "required_one_of": [("name", "repositories")],
+    "mutually_exclusive": [("name", "repositories"), ("password", "ssh_private_key")],
+    "supports_check_mode": True,
+}

@@ -30,6 +30,9 @@ class ConfigError(InputError):
         self.problems = problems
         super().__init__("invalid infra config:\n" + "\n".join(f"  - {p}" for p in problems))
 
+    def report(self) -> dict:
+        return {"problems": [{"field": p.split(":", 1)[0], "message": p} for p in self.problems]}
+
 
 def _net(value, field, problems, *, host=False):
     try:

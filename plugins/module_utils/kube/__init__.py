@@ -18,7 +18,9 @@ Usage from a module (options: the shared argspec, documented by the doc fragment
     #              ({'before', 'after'}: managed fields only; {} when unchanged)
     obj = get(client, "argoproj.io/v1alpha1", "Application", "minio", "argocd")  # None if absent
     delete(client, [obj_stub], check_mode=module.check_mode)   # -> list[Result]
-    merge_patch(client, obj_stub, {"metadata": {"annotations": {...}}})
+    merge_patch(client, obj_stub, {"metadata": {"annotations": {...}}})  # manager=, dry_run=
+    create(client, obj)          # POST (generateName allowed); replace(client, obj): PUT
+    wait_established(client, crds, timeout=60)   # CRDs served before their objects
     wait_for(fetch, check, timeout=300, what="...", describe=...)   # WaitTimeout(KubeError)
 
 - Field manager ``mlops-platform`` (FIELD_MANAGER); apply forces ownership by default.
@@ -51,18 +53,21 @@ from ansible_collections.mlops.platform.plugins.module_utils.kube.secrets import
 from ansible_collections.mlops.platform.plugins.module_utils.kube.service import (
     Result,
     apply,
+    create,
     delete,
     get,
     merge_patch,
+    replace,
 )
 from ansible_collections.mlops.platform.plugins.module_utils.kube.waiter import (
     WaitTimeout,
     wait_deleted,
+    wait_established,
     wait_for,
 )
 
 __all__ = [
     "CONNECTION_KEYS", "FIELD_MANAGER", "KUBE_ARGSPEC", "KubeClient", "KubeError", "Result",
-    "WaitTimeout", "apply", "delete", "get", "kube_argspec", "merge_patch", "ref_of",
-    "secret_redactor", "wait_deleted", "wait_for",
+    "WaitTimeout", "apply", "create", "delete", "get", "kube_argspec", "merge_patch", "ref_of", "replace",
+    "secret_redactor", "wait_deleted", "wait_established", "wait_for",
 ]

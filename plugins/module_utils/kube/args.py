@@ -26,3 +26,23 @@ def kube_argspec(**extra) -> dict:
     spec = copy.deepcopy(KUBE_ARGSPEC)
     spec.update(extra)
     return spec
+
+
+#: How the modules of the action group wait (doc fragment mlops.platform.wait); a module may
+#: set its own defaults with wait_argspec(wait=False, ...).
+WAIT_ARGSPEC: dict = {
+    "poll_interval": {"type": "float", "default": 2.0},
+    "wait": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "float", "default": 600.0},
+}
+
+
+def wait_argspec(**defaults) -> dict:
+    """A fresh copy of the shared wait options, with a module's own defaults."""
+    unknown = sorted(set(defaults) - set(WAIT_ARGSPEC))
+    if unknown:
+        raise ValueError(f"not wait options: {', '.join(unknown)}")
+    spec = copy.deepcopy(WAIT_ARGSPEC)
+    for name, value in defaults.items():
+        spec[name]["default"] = value
+    return spec

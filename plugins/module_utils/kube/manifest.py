@@ -20,10 +20,11 @@ import os
 import tempfile
 
 from ansible_collections.mlops.platform.plugins.module_utils.errors import InputError
+from ansible_collections.mlops.platform.plugins.module_utils.kube.args import kube_argspec
 from ansible_collections.mlops.platform.plugins.module_utils.kube.client import KubeClient, ref_of
 from ansible_collections.mlops.platform.plugins.module_utils.kube.secrets import secret_redactor
 from ansible_collections.mlops.platform.plugins.module_utils.kube.service import Result, apply, delete
-from ansible_collections.mlops.platform.plugins.module_utils.kube.waiter import wait_for
+from ansible_collections.mlops.platform.plugins.module_utils.kube.waiter import established, wait_established
 
 CRD = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
 MANIFEST_SPEC = {
@@ -154,12 +155,7 @@ def _redact_secrets(before, after):
     return _SECRET_REDACTOR(before, after) if kind == "Secret" else (before, after)
 
 
-def _established(obj: dict | None) -> bool:
-    conditions = ((obj or {}).get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
-
-
-def run(client: KubeClient, params: dict, *, check_mode: bool, fetch=None) -> dict:
+def apply_release(client: KubeClient, params: dict, *, check_mode: bool, fetch=None) -> dict:
     """Apply the manifests; returns changed, per-object results (no objects) and diffs."""
     if params["wait_timeout"] <= 0:
         raise ManifestError(f"wait_timeout {params['wait_timeout']} must be a positive number of seconds")
@@ -185,18 +181,10 @@ def run(client: KubeClient, params: dict, *, check_mode: bool, fetch=None) -> di
     others = [o for o in objects if (o["apiVersion"], o["kind"]) != CRD]
     crd_results = apply(client, crds, check_mode=check_mode, manager=manager)
     results += crd_results
-    if not check_mode:
-        # A CRD read back Established (every re-run) costs no wait and no request.
-        for crd, r in zip(crds, crd_results, strict=True):
-            if not _established(r.object):
-                path = client.path_of(crd)
-                wait_for(
-                    lambda p=path, c=crd: client.request("GET", p, action="reading", ref=ref_of(c)),
-                    _established,
-                    timeout=params["wait_timeout"],
-                    interval=0.1,
-                    what=f"{ref_of(crd)} to be Established",
-                )
+    # A CRD read back Established (every re-run) costs no wait and no request.
+    pending_crds = [crd for crd, r in zip(crds, crd_results, strict=True) if not established(r.object)]
+    if pending_crds and not check_mode:
+        wait_established(client, pending_crds, timeout=params["wait_timeout"])
     # In check mode a CRD the manifest would create is not served yet: its objects are
     # reported as to be created without a dry run.
     pending_kinds = {
@@ -227,3 +215,29 @@ def _summary(client: KubeClient, results: list[Result]) -> dict:
         "diff": [dict(r.diff, before_header=r.ref, after_header=r.ref) for r in results if r.diff],
         "api_requests": client.requests,
     }
+
+
+ARGUMENT_SPEC = kube_argspec(**MANIFEST_SPEC)
+MODULE_RULES = {"supports_check_mode": True}
+
+
+def download(params: dict):
+    """fetch(url) -> text over HTTPS, with the module's TLS check and request timeout."""
+    from ansible.module_utils.urls import open_url
+
+    verify = params["validate_certs"] is not False  # the API server's setting must not weaken this
+
+    def fetch(url: str) -> str:
+        try:
+            with open_url(url, validate_certs=verify, timeout=params["request_timeout"]) as response:
+                return response.read().decode()
+        except Exception as e:  # noqa: BLE001 - HTTP, TLS and connection errors alike: one clear line
+            raise ManifestError(f"src {url!r} could not be downloaded: {e}") from e
+
+    return fetch
+
+
+def run(params: dict, check_mode: bool) -> dict:
+    """The release_manifest module's run: one client, every manifest applied."""
+    client = KubeClient.from_params(params)
+    return apply_release(client, params, check_mode=check_mode, fetch=download(params))

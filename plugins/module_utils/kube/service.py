@@ -254,7 +254,30 @@ def delete(client: KubeClient, objects: list[dict], *, check_mode: bool = False,
     return results
 
 
-def merge_patch(client: KubeClient, obj: dict, patch: dict, *, action: str = "patching") -> dict:
+def merge_patch(client: KubeClient, obj: dict, patch: dict, *, action: str = "patching",
+                manager: str | None = None, dry_run: bool = False) -> dict:
     """A JSON merge patch (for annotations such as ArgoCD's refresh) outside server-side apply."""
     return client.request("PATCH", client.path_of(obj), body=patch,
-                          content_type="application/merge-patch+json", action=action, ref=ref_of(obj))
+                          content_type="application/merge-patch+json", action=action, ref=ref_of(obj),
+                          query=_write_query(manager, dry_run))
+
+
+def _write_query(manager: str | None, dry_run: bool = False) -> dict | None:
+    query = {"fieldManager": manager, "dryRun": "All" if dry_run else None}
+    return {k: v for k, v in query.items() if v is not None} or None
+
+
+def create(client: KubeClient, obj: dict, *, manager: str | None = FIELD_MANAGER, dry_run: bool = False,
+           action: str = "creating") -> dict:
+    """POST a new object (metadata.generateName allowed); with dry_run the API server only validates it."""
+    meta = obj.get("metadata") or {}
+    name = meta.get("name") or meta.get("generateName")
+    ref = ref_of({**obj, "metadata": {**meta, "name": name}})
+    return client.request("POST", client.path_of(obj, with_name=False), body=obj, action=action, ref=ref,
+                          query=_write_query(manager, dry_run))
+
+
+def replace(client: KubeClient, obj: dict, *, manager: str = FIELD_MANAGER) -> dict:
+    """PUT the whole object; its metadata.resourceVersion makes a concurrent change a 409."""
+    return client.request("PUT", client.path_of(obj), body=obj, action="updating", ref=ref_of(obj),
+                          query=_write_query(manager))

@@ -54,3 +54,24 @@ def wait_deleted(client, obj: dict, *, timeout: float, interval: float = 1.0) ->
     wait_for(lambda: client.request("GET", path, action="reading", ref=ref, allow=(404,)),
              lambda o: o is None, timeout=timeout, interval=interval, what=f"{ref} to be deleted",
              describe=describe)
+
+
+def established(crd: dict | None) -> bool:
+    """A CRD whose kinds the API server serves (condition Established)."""
+    conditions = ((crd or {}).get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+
+
+def wait_established(client, crds: list[dict], *, timeout: float, interval: float = 0.2) -> None:
+    """Wait until every CRD of `crds` is Established, so objects of its kinds can follow."""
+    from ansible_collections.mlops.platform.plugins.module_utils.kube.client import ref_of
+
+    for crd in crds:
+        path, ref = client.path_of(crd), ref_of(crd)
+        wait_for(
+            lambda p=path, r=ref: client.request("GET", p, action="reading", ref=r),
+            established,
+            timeout=timeout,
+            interval=interval,
+            what=f"{ref} to be Established",
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ansible_collections.mlops.platform.plugins.module_utils.config import infra
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.openstack.clouds import find_cloud
 
@@ -21,6 +22,9 @@ class PreflightError(PlatformError):
         self.problems = problems
         lines = "\n".join(f"  - {p.field}: {p.message}" for p in problems)
         super().__init__(f"OpenStack preflight found {len(problems)} problem(s):\n{lines}")
+
+    def report(self) -> dict:
+        return {"problems": [{"field": p.field, "message": p.message} for p in self.problems]}
 
 
 @dataclass
@@ -320,3 +324,48 @@ class Preflight:
             "quotas": quotas,
             "create_data_volume": create_volume,
         }
+
+
+ARGUMENT_SPEC = dict(
+    cloud_checks=dict(type="bool", default=True),
+    config=dict(type="dict", required=True),
+    data_volume_id=dict(type="str"),
+)
+MODULE_RULES = {"supports_check_mode": True}
+
+
+def build_request(cfg: dict) -> Request:
+    """What the preflight checks, from the platform config (already checked by infra.check)."""
+    network = cfg.get("network") or {}
+    fip = cfg.get("floating_ip") or {}
+    kp = cfg.get("keypair") or {}
+    return Request(
+        cloud=cfg["cloud"],
+        cluster_name=cfg["cluster_name"],
+        image=cfg["image"],
+        nodes=cfg["nodes"],
+        keypair_name=kp["name"],
+        keypair_create=bool(kp.get("public_key_file")),
+        external_network=network.get("external_network"),
+        existing_network=network.get("existing_network"),
+        floating_ip_address=fip.get("address"),
+        floating_ip_pool=fip.get("pool"),
+        data_volume=cfg.get("data_volume") or {},
+        security_group_rules=infra.ingress_rule_count(cfg),
+    )
+
+
+def run(params: dict, check_mode: bool) -> dict:
+    """The openstack_preflight module's run: the config checked, Terraform's variables, the cloud's report."""
+    cfg = params["config"]
+    infra.check(cfg)
+    result = {
+        "changed": False,
+        "terraform_variables": infra.cluster_variables(cfg, params["data_volume_id"]),
+        "data_volume_variables": infra.data_volume_variables(cfg) if cfg.get("data_volume") else {},
+        "security_group_rules": infra.ingress_rule_count(cfg),
+        "report": {},
+    }
+    if params["cloud_checks"]:
+        result["report"] = Preflight(connect(cfg["cloud"]), build_request(cfg)).run()
+    return result

@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 
 from ansible_collections.mlops.platform.plugins.module_utils.errors import InputError
+from ansible_collections.mlops.platform.plugins.module_utils.promotion.names import ENV_NAME, ENV_NAME_RULE
 
 # Docker's tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
 IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 # An MLflow registered-model version is a positive integer.
 MODEL_VERSION = re.compile(r"^[1-9][0-9]{0,9}$")
-# Environment names become namespace and Application name parts (DNS-1123 labels).
-ENV_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
 
 
 class PromotionError(InputError):
@@ -35,8 +34,7 @@ def check_environments(environments: list[str]) -> list[str]:
     for name in environments:
         if not isinstance(name, str) or not ENV_NAME.match(name):
             raise PromotionError(
-                f"environment name {name!r} is not allowed: use lower-case letters, digits "
-                "and '-' (at most 32 characters)"
+                f"environment name {name!r} is not allowed: use {ENV_NAME_RULE}"
             )
         if name in seen:
             raise PromotionError(f"environment {name!r} appears twice in environments {environments}")

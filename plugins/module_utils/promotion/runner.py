@@ -1,21 +1,23 @@
 # Copyright: MLOps platform team
 # Apache License 2.0 (see LICENSE)
-"""The body of the environment_promote module: options -> Promoter -> result."""
+"""The environment_promote module's domain side: its options and run(params, check_mode) -> result."""
 
 from __future__ import annotations
 
-from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient
+from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient, kube_argspec
+from ansible_collections.mlops.platform.plugins.module_utils.kube.args import wait_argspec
 from ansible_collections.mlops.platform.plugins.module_utils.mlflow.client import MlflowClient
+from ansible_collections.mlops.platform.plugins.module_utils.promotion import names
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.order import PromotionError
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.service import Promoter, Settings
 
 OPTIONS = dict(
     alias_format={"type": "str", "default": "{environment}"},
-    application_format={"type": "str", "default": "model-service-{environment}"},
+    application_format={"type": "str", "default": names.name_format()},
     application_namespace={"type": "str", "default": "argocd"},
     environments={"type": "list", "elements": "str", "required": True},
     force={"type": "bool", "default": False},
-    history_name={"type": "str", "default": "mlops-promotion-history"},
+    history_name={"type": "str", "default": names.HISTORY_NAME},
     history_namespace={"type": "str", "default": "argocd"},
     history_size={"type": "int", "default": 50},
     image_tag={"type": "str"},
@@ -25,13 +27,11 @@ OPTIONS = dict(
     mlflow_validate_certs={"type": "bool", "default": True},
     model_name={"type": "str"},
     operation={"type": "str", "default": "promote", "choices": ["promote", "rollback", "history"]},
-    poll_interval={"type": "float", "default": 2.0},
     source={"type": "str", "aliases": ["from"]},
     target={"type": "str", "aliases": ["to", "environment"]},
     update_alias={"type": "bool", "default": True},
     version={"type": "str"},
-    wait={"type": "bool", "default": True},
-    wait_timeout={"type": "float", "default": 600.0},
+    **wait_argspec(),
 )
 
 
@@ -69,7 +69,8 @@ def build(params: dict, check_mode: bool) -> Promoter:
     return Promoter(KubeClient.from_params(params), settings, mlflow=mlflow, check_mode=check_mode)
 
 
-def execute(params: dict, check_mode: bool) -> dict:
+def run(params: dict, check_mode: bool) -> dict:
+    """One promotion, rollback or history read; raises PromotionError, KubeError or MlflowError."""
     op = params["operation"]
     if op == "promote" and not params.get("target"):
         raise PromotionError("target is required for a promotion (the environment to promote to)")
@@ -95,18 +96,5 @@ def execute(params: dict, check_mode: bool) -> dict:
     return outcome.as_dict()
 
 
-def run_module(module) -> None:
-    """Run and exit; PlatformError (PromotionError, KubeError, MlflowError) becomes fail_json."""
-    from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module
-
-    try:
-        result = execute(module.params, module.check_mode)
-    except PlatformError as e:
-        fail_module(module, e)
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    diff = result.pop("diff")
-    out = dict(result)
-    if module._diff and diff:
-        out["diff"] = diff
-    module.exit_json(**out)
+ARGUMENT_SPEC = kube_argspec(**OPTIONS)
+MODULE_RULES = {"supports_check_mode": True}

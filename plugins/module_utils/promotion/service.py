@@ -15,10 +15,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from ansible_collections.mlops.platform.plugins.module_utils import kube
 from ansible_collections.mlops.platform.plugins.module_utils.kube.errors import KubeError
 from ansible_collections.mlops.platform.plugins.module_utils.mlflow.client import MlflowError
 from ansible_collections.mlops.platform.plugins.module_utils.promotion import application as appl
 from ansible_collections.mlops.platform.plugins.module_utils.promotion import history as hist
+from ansible_collections.mlops.platform.plugins.module_utils.promotion import names
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.order import (
     PromotionError,
     check_environments,
@@ -80,9 +82,9 @@ CM_API = ("v1", "ConfigMap")
 class Settings:
     environments: list[str]
     application_namespace: str = "argocd"
-    application_format: str = "model-service-{environment}"
+    application_format: str = names.name_format()
     history_namespace: str = "argocd"
-    history_name: str = "mlops-promotion-history"
+    history_name: str = names.HISTORY_NAME
     history_size: int = 50
     wait: bool = True
     wait_timeout: float = 600.0
@@ -164,13 +166,12 @@ class Promoter:
         return f"ConfigMap {self.s.history_namespace}/{self.s.history_name}"
 
     # -- kube ------------------------------------------------------------------------
-    def _app_path(self, env: str) -> str:
-        return self.kube.resource(*APP_API).path(self.app_name(env), self.s.application_namespace)
+    def _app_stub(self, env: str) -> dict:
+        meta = {"name": self.app_name(env), "namespace": self.s.application_namespace}
+        return {"apiVersion": APP_API[0], "kind": APP_API[1], "metadata": meta}
 
     def get_app(self, env: str) -> dict:
-        app = self.kube.request(
-            "GET", self._app_path(env), action="reading", ref=self.app_ref(env), allow=(404,)
-        )
+        app = kube.get(self.kube, *APP_API, self.app_name(env), self.s.application_namespace)
         if app is None:
             raise PromotionError(
                 f"{self.app_ref(env)} of environment {env!r} does not exist: run playbooks/environments.yml "
@@ -179,25 +180,17 @@ class Promoter:
         return app
 
     def patch_app(self, env: str, patch: dict, *, dry_run: bool = False) -> dict:
-        return self.kube.request(
-            "PATCH",
-            self._app_path(env),
-            body=patch,
-            content_type="application/merge-patch+json",
-            query={"fieldManager": FIELD_MANAGER, "dryRun": "All" if dry_run else None},
-            action="updating",
-            ref=self.app_ref(env),
+        return kube.merge_patch(
+            self.kube, self._app_stub(env), patch, action="updating", manager=FIELD_MANAGER, dry_run=dry_run
         )
 
     def read_history(self) -> tuple[list[dict], list[str], dict | None]:
-        path = self.kube.resource(*CM_API).path(self.s.history_name, self.s.history_namespace)
-        cm = self.kube.request("GET", path, action="reading", ref=self.history_ref, allow=(404,))
+        cm = kube.get(self.kube, *CM_API, self.s.history_name, self.s.history_namespace)
         records, warnings = hist.parse(cm)
         return records, warnings, cm
 
     def write_history(self, new: dict) -> list[dict]:
         """Append one record (bounded), with optimistic concurrency: a concurrent writer makes us re-read."""
-        res = self.kube.resource(*CM_API)
         for _attempt in range(5):
             records, _warnings, cm = self.read_history()
             records = hist.append(records, new, self.s.history_size)
@@ -216,28 +209,14 @@ class Promoter:
             }
             try:
                 if cm is None:
-                    self.kube.request(
-                        "POST",
-                        res.path(None, self.s.history_namespace),
-                        body=body,
-                        query={"fieldManager": FIELD_MANAGER},
-                        action="creating",
-                        ref=self.history_ref,
-                    )
+                    kube.create(self.kube, body, manager=FIELD_MANAGER)
                 else:
                     body["metadata"]["resourceVersion"] = cm["metadata"]["resourceVersion"]
                     body["metadata"]["labels"] = {
                         **(cm["metadata"].get("labels") or {}),
                         **body["metadata"]["labels"],
                     }
-                    self.kube.request(
-                        "PUT",
-                        res.path(self.s.history_name, self.s.history_namespace),
-                        body=body,
-                        query={"fieldManager": FIELD_MANAGER},
-                        action="updating",
-                        ref=self.history_ref,
-                    )
+                    kube.replace(self.kube, body, manager=FIELD_MANAGER)
                 return records
             except KubeError as e:
                 if e.status == 409:
@@ -251,15 +230,19 @@ class Promoter:
 
     def wait_for(self, env: str, version: str, image: str) -> tuple[str, dict]:
         """Poll until the Application reports (version, image) Synced+Healthy, failed, or the timeout."""
-        deadline = self.clock() + self.s.wait_timeout
-        while True:
-            app = self.get_app(env)
-            state = appl.evaluate(app, version, image)
-            if state != "pending":
-                return state, app
-            if self.clock() >= deadline:
-                return "timeout", app
-            self.sleep(self.s.poll_interval)
+        try:
+            app = kube.wait_for(
+                lambda: self.get_app(env),
+                lambda a: appl.evaluate(a, version, image) != "pending",
+                timeout=self.s.wait_timeout,
+                interval=self.s.poll_interval,
+                what=f"{self.app_ref(env)} on version {version}",
+                clock=self.clock,
+                sleep=self.sleep,
+            )
+        except kube.WaitTimeout as e:
+            return "timeout", e.last
+        return appl.evaluate(app, version, image), app
 
     # -- MLflow ----------------------------------------------------------------------
     def alias_state(self, env: str, version: str) -> tuple[str | None, bool]:
@@ -394,33 +377,29 @@ class Promoter:
         started = None if deploy else hist.unfinished(records, target, version, image)
         if started is not None:  # a promotion of this version was cut off after its patch
             out.previous_version, out.previous_image = started["previous_version"], started["previous_image"]
-            prev_version, prev_image = out.previous_version, out.previous_image
+        return self._carry_out(out, tgt_app, records, deploy=deploy, resume=started is not None)
+
+    def _carry_out(self, out: Outcome, app: dict, records: list[dict], *, deploy: bool, resume: bool = False):
+        """The end of a promotion or rollback: diff and changed, then the dry run, or deploy and alias."""
+        target, version, image = out.target, out.version, out.image
         alias_now, alias_move = self.alias_state(target, version)
         out.alias_previous_version = alias_now
-        out.diff = self._diff(target, (prev_version, prev_image, alias_now), (version, image))
-        out.deploy_changed, out.alias_changed = deploy or started is not None, alias_move
+        out.diff = self._diff(target, (out.previous_version, out.previous_image, alias_now), (version, image))
+        out.deploy_changed, out.alias_changed = deploy or resume, alias_move
         out.changed = out.deploy_changed or alias_move
+        out.history = records
         if not out.changed:
-            out.history = records
             return out
         if self.check_mode:
             if deploy:
-                self.patch_app(
-                    target,
-                    appl.deploy_patch(
-                        tgt_app, appl.with_version(appl.parameters_of(tgt_app), version, image)
-                    ),
-                    dry_run=True,
-                )
-            out.history = records
+                patch = appl.deploy_patch(app, appl.with_version(appl.parameters_of(app), version, image))
+                self.patch_app(target, patch, dry_run=True)
             return out
-        if deploy or started is not None:
+        if deploy or resume:
             out.record, out.history = self._deploy(
-                tgt_app, "promote", source, target, version, image, prev_version, prev_image,
-                resume=started is not None,
+                app, out.operation, out.source, target, version, image, out.previous_version,
+                out.previous_image, resume=resume,
             )
-        else:
-            out.history = records
         if alias_move:
             self.move_alias(target, version, deployed_now=deploy)
         return out
@@ -532,27 +511,4 @@ class Promoter:
             warnings=warnings,
             alias=self.alias_name(environment) if self.s.update_alias else None,
         )
-        deploy = kind == "rollback"
-        alias_now, alias_move = self.alias_state(environment, version)
-        out.alias_previous_version = alias_now
-        out.diff = self._diff(environment, (cur_version, cur_image, alias_now), (version, image))
-        out.deploy_changed, out.alias_changed = deploy, alias_move
-        out.changed = deploy or alias_move
-        out.history = records
-        if not out.changed:
-            return out
-        if self.check_mode:
-            if deploy:
-                self.patch_app(
-                    environment,
-                    appl.deploy_patch(app, appl.with_version(appl.parameters_of(app), version, image)),
-                    dry_run=True,
-                )
-            return out
-        if deploy:
-            out.record, out.history = self._deploy(
-                app, "rollback", None, environment, version, image, cur_version, cur_image
-            )
-        if alias_move:
-            self.move_alias(environment, version, deployed_now=deploy)
-        return out
+        return self._carry_out(out, app, records, deploy=kind == "rollback")

@@ -15,13 +15,15 @@ import datetime
 import secrets
 import string
 
-from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import (
-    ArgoCDError,
+from ansible_collections.mlops.platform.plugins.module_utils.kube import apply, get, ref_of, secret_redactor
+from ansible_collections.mlops.platform.plugins.module_utils.kube.items import (
+    ItemError,
     check_name,
     check_namespace,
+    check_unique,
+    expand_items,
+    top_level_spec,
 )
-from ansible_collections.mlops.platform.plugins.module_utils.errors import InputError
-from ansible_collections.mlops.platform.plugins.module_utils.kube import apply, get, ref_of, secret_redactor
 
 ALPHABETS = {
     "alphanumeric": string.ascii_letters + string.digits,
@@ -61,7 +63,7 @@ SECRET_SPEC = {
 }
 
 
-class SecretError(InputError):
+class SecretError(ItemError):
     """Invalid options for a generated Secret."""
 
 
@@ -86,11 +88,8 @@ def _unb64(value: str) -> str:
 
 def validate(item: dict) -> None:
     where = f"Secret {item['namespace']}/{item['name']}"
-    try:
-        check_name(item["name"], "name", where)
-        check_namespace(item["namespace"], "namespace", where)
-    except ArgoCDError as e:
-        raise SecretError(str(e)) from e
+    check_name(item["name"], "name", where, SecretError)
+    check_namespace(item["namespace"], "namespace", where, SecretError)
     if item["state"] == "absent":
         return
     if not item["keys"] and not item["fixed_data"]:
@@ -251,23 +250,17 @@ def _bcrypt_copy(client, item: dict, obj: dict, *, check_mode: bool):
                  manager="mlops-platform-bcrypt")[0]
 
 
-def run(module) -> dict:
+def run(params: dict, check_mode: bool) -> dict:
     """The whole generated_secret run: validate all items first, then converge each."""
-    from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import (
-        check_unique,
-        expand_items,
-    )
     from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient
 
-    try:
-        items = expand_items(module, SECRET_SPEC, "secrets")
-    except ArgoCDError as e:
-        raise SecretError(str(e)) from e
+    items = expand_items(params, SECRET_SPEC, "secrets", SecretError)
     for item in items:
         validate(item)
-    check_unique([{"metadata": {"name": i["name"], "namespace": i["namespace"]}} for i in items], "Secrets")
-    client = KubeClient.from_params(module.params)
-    results = [ensure(client, item, check_mode=module.check_mode) for item in items]
+    check_unique([{"metadata": {"name": i["name"], "namespace": i["namespace"]}} for i in items], "Secrets",
+                 SecretError)
+    client = KubeClient.from_params(params)
+    results = [ensure(client, item, check_mode=check_mode) for item in items]
     out: dict = {"changed": any(r["changed"] for r in results), "api_requests": client.requests}
     diffs = []
     for r in results:
@@ -276,6 +269,14 @@ def run(module) -> dict:
             if d:
                 diffs.append({"before_header": r["ref"], "after_header": r["ref"], **d})
     out["secrets"] = results
-    if module._diff and diffs:
+    if diffs:
         out["diff"] = diffs
     return out
+
+
+ARGUMENT_SPEC = top_level_spec(SECRET_SPEC, "secrets", with_suboptions=True)
+MODULE_RULES = {
+    "required_one_of": [("name", "secrets")],
+    "mutually_exclusive": [("name", "secrets")],
+    "supports_check_mode": True,
+}

@@ -17,6 +17,9 @@ class TerraformError(PlatformError):
         self.kind = kind
         self.details = details
 
+    def report(self) -> dict:
+        return {"kind": self.kind}
+
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

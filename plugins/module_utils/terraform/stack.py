@@ -202,3 +202,41 @@ class Stack:
             shutil.rmtree(plan_dir, ignore_errors=True)
         result["outputs"] = {} if destroy and not check_mode else tf.outputs()
         return result
+
+
+ARGUMENT_SPEC = dict(
+    backend=dict(type="str", default="local"),
+    backend_config=dict(type="dict", default={}, no_log=True),
+    binary=dict(type="str", default="terraform"),
+    cloud=dict(type="str"),
+    lock_timeout=dict(type="str", default="0s"),
+    project_path=dict(type="path", required=True),
+    protect=dict(type="list", elements="str", default=list(DEFAULT_PROTECT)),
+    sensitive_variables=dict(type="dict", default={}, no_log=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    variables=dict(type="dict", default={}),
+    workspace=dict(type="str", default="default"),
+)
+MODULE_RULES = {"supports_check_mode": True}
+
+
+def run(params: dict, check_mode: bool) -> dict:
+    """The terraform_stack module's run: the cloud named exists, then the stack converges."""
+    from ansible_collections.mlops.platform.plugins.module_utils.openstack.clouds import find_cloud
+
+    p = params
+    if p["cloud"]:
+        find_cloud(p["cloud"], [p["project_path"]])
+    spec = StackSpec(
+        project=p["project_path"],
+        state=p["state"],
+        variables={**p["variables"], **p["sensitive_variables"]},
+        backend=p["backend"],
+        backend_config=p["backend_config"],
+        workspace=p["workspace"],
+        binary=p["binary"],
+        lock_timeout=p["lock_timeout"],
+        protect=p["protect"],
+        cloud=p["cloud"],
+    )
+    return Stack(spec).run(check_mode=check_mode)

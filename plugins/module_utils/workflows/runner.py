@@ -1,11 +1,11 @@
 # Copyright: MLOps platform team
 # Apache License 2.0 (see LICENSE)
-"""The body of the workflow_submit module."""
+"""The workflow_submit module's domain side: its options and run(params, check_mode) -> result."""
 
 from __future__ import annotations
 
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError, fail_module
-from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient
+from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient, kube_argspec
+from ansible_collections.mlops.platform.plugins.module_utils.kube.args import wait_argspec
 from ansible_collections.mlops.platform.plugins.module_utils.workflows.submit import Submitter
 
 OPTIONS = dict(
@@ -14,30 +14,26 @@ OPTIONS = dict(
     name={"type": "str"},
     namespace={"type": "str", "default": "argo"},
     parameters={"type": "dict", "default": {}},
-    poll_interval={"type": "float", "default": 5.0},
     template={"type": "str", "required": True, "aliases": ["workflow_template"]},
-    wait={"type": "bool", "default": True},
-    wait_timeout={"type": "float", "default": 3600.0},
+    **wait_argspec(poll_interval=5.0, wait_timeout=3600.0),
 )
 
 
-def run_module(module) -> None:
-    p = module.params
-    try:
-        submitter = Submitter(KubeClient.from_params(p), check_mode=module.check_mode)
-        result = submitter.run(
-            template=p["template"],
-            namespace=p["namespace"],
-            parameters=p["parameters"],
-            name=p.get("name"),
-            generate_name=p.get("generate_name"),
-            labels=p["labels"],
-            wait=p["wait"],
-            timeout=p["wait_timeout"],
-            poll=p["poll_interval"],
-        )
-    except PlatformError as e:
-        fail_module(module, e)
+def run(params: dict, check_mode: bool) -> dict:
+    """Submit (or find) the Workflow and wait where asked; a failed Workflow is a failed result."""
+    p = params
+    submitter = Submitter(KubeClient.from_params(p), check_mode=check_mode)
+    result = submitter.run(
+        template=p["template"],
+        namespace=p["namespace"],
+        parameters=p["parameters"],
+        name=p.get("name"),
+        generate_name=p.get("generate_name"),
+        labels=p["labels"],
+        wait=p["wait"],
+        timeout=p["wait_timeout"],
+        poll=p["poll_interval"],
+    )
     wf = result.pop("workflow")
     result.update(
         workflow=wf["name"],
@@ -47,6 +43,8 @@ def run_module(module) -> None:
         steps=wf["steps"],
         failed_steps=wf["failed_steps"],
     )
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    return result
+
+
+ARGUMENT_SPEC = kube_argspec(**OPTIONS)
+MODULE_RULES = {"supports_check_mode": True}

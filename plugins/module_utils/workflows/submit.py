@@ -8,6 +8,7 @@ import json
 import re
 import time
 
+from ansible_collections.mlops.platform.plugins.module_utils import kube
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 
 API = "argoproj.io/v1alpha1"
@@ -140,17 +141,8 @@ class Submitter:
         self.clock = clock
         self.sleep = sleep
 
-    def _path(self, kind: str, namespace: str, name: str | None = None) -> str:
-        return self.kube.resource(API, kind).path(name, namespace)
-
     def get_template(self, namespace: str, name: str) -> dict:
-        tpl = self.kube.request(
-            "GET",
-            self._path("WorkflowTemplate", namespace, name),
-            action="reading",
-            ref=f"WorkflowTemplate {namespace}/{name}",
-            allow=(404,),
-        )
+        tpl = kube.get(self.kube, API, "WorkflowTemplate", name, namespace)
         if tpl is None:
             raise WorkflowError(
                 f"WorkflowTemplate {namespace}/{name} does not exist: run playbooks/workflows.yml "
@@ -159,32 +151,34 @@ class Submitter:
         return tpl
 
     def get_workflow(self, namespace: str, name: str) -> dict | None:
-        return self.kube.request(
-            "GET",
-            self._path("Workflow", namespace, name),
-            action="reading",
-            ref=f"Workflow {namespace}/{name}",
-            allow=(404,),
-        )
+        return kube.get(self.kube, API, "Workflow", name, namespace)
 
     def wait(self, namespace: str, name: str, timeout: float, poll: float) -> dict:
-        deadline = self.clock() + timeout
-        while True:
+        def fetch() -> dict:
             wf = self.get_workflow(namespace, name)
             if wf is None:
                 raise WorkflowError(f"Workflow {namespace}/{name} disappeared while waiting for it")
-            if (wf.get("status") or {}).get("phase") in DONE:
-                return wf
-            if self.clock() >= deadline:
-                s = summarize(wf)
-                running = [st["name"] for st in s["steps"] if st["phase"] in ("Running", "Pending")]
-                raise WorkflowError(
-                    f"Workflow {namespace}/{name} did not finish within {timeout:g}s (phase "
-                    f"{s['phase'] or 'not started'}; running: {', '.join(running) or 'none'}). "
-                    "It keeps running; "
-                    "follow it in the Argo Workflows UI or wait longer (wait_timeout)"
-                )
-            self.sleep(poll)
+            return wf
+
+        try:
+            return kube.wait_for(
+                fetch,
+                lambda wf: (wf.get("status") or {}).get("phase") in DONE,
+                timeout=timeout,
+                interval=poll,
+                what=f"Workflow {namespace}/{name}",
+                clock=self.clock,
+                sleep=self.sleep,
+            )
+        except kube.WaitTimeout as e:
+            s = summarize(e.last)
+            running = [st["name"] for st in s["steps"] if st["phase"] in ("Running", "Pending")]
+            raise WorkflowError(
+                f"Workflow {namespace}/{name} did not finish within {timeout:g}s (phase "
+                f"{s['phase'] or 'not started'}; running: {', '.join(running) or 'none'}). "
+                "It keeps running; "
+                "follow it in the Argo Workflows UI or wait longer (wait_timeout)"
+            ) from e
 
     def run(
         self,
@@ -220,14 +214,7 @@ class Submitter:
             body = build_workflow(
                 template, namespace, arguments, name=name, generate_name=generate_name, labels=labels
             )
-            wf = self.kube.request(
-                "POST",
-                self._path("Workflow", namespace),
-                body=body,
-                query={"dryRun": "All" if self.check_mode else None},
-                action="submitting",
-                ref=f"Workflow {namespace}/{name or body['metadata']['generateName']}",
-            )
+            wf = kube.create(self.kube, body, manager=None, dry_run=self.check_mode, action="submitting")
         if self.check_mode:
             return {"changed": changed, "workflow": summarize(wf)}
         wf_name = wf["metadata"]["name"]

@@ -12,20 +12,15 @@ from typing import Annotated, Any
 
 import typer
 
+from ..cli_options import InventoryOpt, JsonOpt, KubeconfigOpt
+
 StoreOpt = Annotated[
     str | None,
     typer.Option("--store", help="Backup store: file:///path or s3://bucket/prefix (mlops_backup.store)."),
 ]
 EndpointOpt = Annotated[str | None, typer.Option("--endpoint", help="S3 endpoint URL of an s3:// store.")]
 KeyOpt = Annotated[str | None, typer.Option("--key", help="Backup key file (mlops_backup.key_file).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")]
-InventoryOpt = Annotated[
-    str | None, typer.Option("--inventory", "-i", envvar="MLOPS_INVENTORY", help="Inventory of the target.")
-]
-KubeconfigOpt = Annotated[
-    str | None,
-    typer.Option("--kubeconfig", envvar="MLOPS_KUBECONFIG", help="Admin kubeconfig of the target."),
-]
+
 
 
 def _context(inventory, kubeconfig, overrides: dict[str, Any]):

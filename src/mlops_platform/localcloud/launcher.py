@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from mlops_platform.controlplane import _alive, _terminate, free_port
+from mlops_platform import procs
 from mlops_platform.localcloud.configs import Configs, Ports
 
 PLUGINS = Path(__file__).parent / "service_plugins"
@@ -63,7 +63,7 @@ class LocalCloud:
             state = self._load_state()
         except LocalCloudError:
             return False
-        return all(_alive(pid) for pid in state.pids.values()) and self._api_ok(
+        return all(procs.alive(pid) for pid in state.pids.values()) and self._api_ok(
             Ports(**state.ports).url("keystone") + "/v3"
         )
 
@@ -127,14 +127,14 @@ class LocalCloud:
         except LocalCloudError:
             return
         for _name, pid in reversed(list(state.pids.items())):
-            _terminate(pid, grace=15.0)
+            procs.terminate(pid, grace=15.0)
         self.state_file.unlink(missing_ok=True)
 
     def stop_service(self, name: str) -> None:
         """Stop one process (fault tests); `start_service` brings it back."""
         state = self._load_state()
         pid = state.pids.pop(name)
-        _terminate(pid)
+        procs.terminate(pid)
         self._save_state(state)
 
     def start_service(self, name: str) -> None:
@@ -151,15 +151,11 @@ class LocalCloud:
 
     def rss_mib(self) -> float:
         """Resident memory of every process of the cloud and their children, in MiB."""
-        total = 0
-        for pid in self._all_pids():
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-            except OSError:
-                continue
-        return total / 1024
+        try:
+            roots = self._load_state().pids.values()
+        except LocalCloudError:
+            return 0.0
+        return sum(procs.rss_mib(pid) for pid in roots)
 
     # -- processes -------------------------------------------------------------------
 
@@ -180,28 +176,20 @@ class LocalCloud:
                 return ports
             if (self.state_dir / "initialized").exists():
                 raise LocalCloudError(f"a port of {saved} is taken; the catalog holds these ports")
-        ports = Ports(**{name: free_port() for name in Ports.__dataclass_fields__})
+        ports = Ports(**{name: procs.free_port() for name in Ports.__dataclass_fields__})
         saved.write_text(json.dumps(asdict(ports)))
         return ports
 
     def _spawn(self, state: State, name: str, argv: list[str], env: dict | None = None) -> int:
-        with (self.logs / f"{name}.log").open("ab") as out:
-            proc = subprocess.Popen(  # noqa: S603 - our own config, the venv's binaries
-                argv,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                env={**os.environ, **(env or {})},
-                cwd=self.state_dir,
-            )
-        state.pids[name] = proc.pid
+        env = {**os.environ, **(env or {})}
+        pid = procs.spawn(argv, self.logs / f"{name}.log", env=env, cwd=str(self.state_dir))
+        state.pids[name] = pid
         self._save_state(state)
-        return proc.pid
+        return pid
 
     def _check_alive(self, state: State) -> None:
         for name, pid in state.pids.items():
-            if not _alive(pid):
+            if not procs.alive(pid):
                 raise LocalCloudError(f"{name} exited; last log lines:\n{self._tail(name)}")
 
     def _tail(self, name: str) -> str:
@@ -463,10 +451,8 @@ class LocalCloud:
     def _wait_port(self, state: State, name: str, port: int, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with socket.socket() as s:
-                s.settimeout(1)
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    return
+            if procs.listening(port):
+                return
             self._check_alive(state)
             time.sleep(0.2)
         raise LocalCloudError(

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import yaml
@@ -141,35 +142,18 @@ def mlflow_server(tmp_path_factory):
     work = tmp_path_factory.mktemp("mlflow")
     port = free_port()
     log = work / "server.log"
-    cmd = [
-        binary,
-        "server",
-        "--backend-store-uri",
-        f"sqlite:///{work / 'mlflow.db'}",
-        "--default-artifact-root",
-        str(work / "artifacts"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
+    from mlops_platform import mlflow_local
+
+    cmd = mlflow_local.argv(Path(binary), work, port)
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    import urllib.request
-
     deadline = time.monotonic() + 240  # ~11 s on an idle machine; much more on a loaded one
     while True:
         if proc.poll() is not None:
             pytest.fail(f"mlflow server exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
+        if mlflow_local.healthy(url):
+            break
         if time.monotonic() > deadline:
             os.killpg(proc.pid, signal.SIGTERM)
             pytest.fail(f"mlflow server did not answer on {url} within 240 s: {log.read_text()[-2000:]}")

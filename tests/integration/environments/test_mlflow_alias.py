@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.mlflow.client import MlflowClient, MlflowError
 from ansible_collections.mlops.platform.plugins.module_utils.promotion import runner, service
-from ansible_collections.mlops.platform.plugins.module_utils.promotion.runner import execute
+from ansible_collections.mlops.platform.plugins.module_utils.promotion.runner import run as execute
 from environments_support import FakeArgoCD, free_port, live_params, params, read_app, running, snapshot
 
 pytestmark = [pytest.mark.mlflow, pytest.mark.controlplane]

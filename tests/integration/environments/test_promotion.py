@@ -4,7 +4,7 @@ On `live_platform` ArgoCD syncs each promotion (the chart fetched from this
 repository's Git server) and reports the health KWOK's simulated pods give the
 Deployments. The tests on `platform` write the Applications' `.status` themselves
 (`FakeArgoCD`), each saying why. The module body is called as the module calls it
-(`runner.execute(params, check_mode)`); test_playbooks.py runs the real playbooks.
+(`runner.run(params, check_mode)`); test_playbooks.py runs the real playbooks.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 
 import pytest
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
-from ansible_collections.mlops.platform.plugins.module_utils.promotion.runner import execute
+from ansible_collections.mlops.platform.plugins.module_utils.promotion.runner import run as execute
 from environments_support import (
     HISTORY,
     FakeArgoCD,

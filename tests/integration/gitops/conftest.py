@@ -31,23 +31,13 @@ def kube(kubeconfig):
 @pytest.fixture(scope="session")
 def argocd_crds(kube, shared_fixtures):
     """ArgoCD's real CRDs, so Applications and AppProjects are validated by their schema."""
-    from ansible_collections.mlops.platform.plugins.module_utils.kube import apply, wait_for
+    from ansible_collections.mlops.platform.plugins.module_utils.kube import apply, wait_established
 
     for name in ARGOCD_CRDS:
         with open(shared_fixtures / "crds" / name) as f:
             docs = [d for d in yaml.load_all(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if d]
         apply(kube, docs, manager="mlops-platform-tests")
-        for crd in docs:
-            wait_for(
-                lambda c=crd: kube.request("GET", kube.path_of(c)),
-                lambda o: any(
-                    c["type"] == "Established" and c["status"] == "True"
-                    for c in (o.get("status") or {}).get("conditions") or []
-                ),
-                timeout=30,
-                interval=0.2,
-                what=f"CRD {crd['metadata']['name']}",
-            )
+        wait_established(kube, docs, timeout=30)
     return True
 
 

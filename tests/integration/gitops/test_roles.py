@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -23,18 +22,12 @@ STAGES = ["gitops", "platform", "workflows"]
 
 
 def run_stage(stage: str, kubeconfig: str, *extra: str) -> tuple[dict, str]:
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        MLOPS_KUBECONFIG=kubeconfig,
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_CALLBACKS_ENABLED="",
-        ANSIBLE_NOCOLOR="1",
-    )
+    from ansible_run import ANSIBLE_PLAYBOOK, playbook_env
+
     proc = subprocess.run(
-        [str(ROOT / ".cache/venv/bin/ansible-playbook"), f"playbooks/{stage}.yml", *extra],
+        [ANSIBLE_PLAYBOOK, f"playbooks/{stage}.yml", *extra],
         cwd=ROOT,
-        env=env,
+        env=playbook_env(kubeconfig, ANSIBLE_NOCOLOR="1"),
         capture_output=True,
         text=True,
         timeout=900,

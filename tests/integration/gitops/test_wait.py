@@ -45,7 +45,7 @@ def args(ns, **over):
         "chart": "minio",
         "chart_version": "5.4.0",
         "destination_namespace": "platform",
-        "wait": "healthy",
+        "wait": True,
         "wait_timeout": 30,
     }
     a.update(over)
@@ -115,7 +115,7 @@ def test_wait_degraded_fails_naming_the_resource(play, kube, argocd_crds, namesp
 
 def test_wait_times_out_when_nothing_reports(play, kube, argocd_crds, namespace):
     started = time.monotonic()
-    r = play.one("argocd_application", args(namespace, wait="synced", wait_timeout=3))
+    r = play.one("argocd_application", args(namespace, wait_condition="synced", wait_timeout=3))
     assert r["failed"] is True
     assert "timed out after 3s" in r["msg"]
     assert f"Application {namespace}/minio (wanted synced): sync Unknown, health Unknown" in r["msg"]

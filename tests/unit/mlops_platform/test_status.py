@@ -95,3 +95,65 @@ def test_app_of_a_generated_secret(name, labels, expected):
 
     secret = SimpleNamespace(metadata=SimpleNamespace(name=name, namespace="platform", labels=labels))
     assert app_of(secret) == expected
+
+
+class FakeKube:
+    """CoreV1Api and CustomObjectsApi of a cluster with environment Applications and a history."""
+
+    def __init__(self, apps: list[dict], history_name: str, records: list[dict]):
+        self.apps, self.history_name, self.records = apps, history_name, records
+        self.calls: list[str] = []
+
+    def list_cluster_custom_object(self, group, version, plural, **_kw):
+        self.calls.append(f"list {plural}")
+        return {"items": self.apps if plural == "applications" else []}
+
+    def list_namespaced_custom_object(self, group, version, namespace, plural, **_kw):
+        self.calls.append(f"list {plural} in {namespace}")
+        return {"items": [a for a in self.apps if a["metadata"]["namespace"] == namespace]}
+
+    def read_namespaced_config_map(self, name, namespace, **_kw):
+        import json
+        from types import SimpleNamespace
+
+        from kubernetes.client.exceptions import ApiException
+
+        self.calls.append(f"get configmap {namespace}/{name}")
+        if name != self.history_name:
+            raise ApiException(status=404, reason="Not Found")
+        return SimpleNamespace(data={"history.json": json.dumps(self.records)})
+
+    def list_secret_for_all_namespaces(self, **_kw):
+        from types import SimpleNamespace
+
+        self.calls.append("list secrets")
+        return SimpleNamespace(items=[])
+
+
+def test_status_reads_the_configured_history_in_one_round_of_lists(monkeypatch, tmp_path):
+    """environments_promotion_history_name is the ConfigMap status reads; each kind is listed once."""
+    from types import SimpleNamespace
+
+    from kubernetes import client
+
+    from mlops_platform import status
+
+    record = {"to": "canary", "from": "staging", "version": "2", "image": "2", "result": "succeeded",
+              "time": "t1", "operation": "promote"}
+    kube = FakeKube([app("model-service-canary", dest="model-service-canary")], "team-history", [record])
+    monkeypatch.setattr(status, "_api_client", lambda _path: SimpleNamespace(configuration=SimpleNamespace(
+        host="https://127.0.0.1:6443")))
+    monkeypatch.setattr(client, "VersionApi", lambda _api: SimpleNamespace(
+        get_code=lambda **_kw: SimpleNamespace(git_version="v1.36.3")))
+    monkeypatch.setattr(client, "CustomObjectsApi", lambda _api: kube)
+    monkeypatch.setattr(client, "CoreV1Api", lambda _api: kube)
+    values = {"mlops_target": "local", "environments_promotion_history_name": "team-history"}
+    target = SimpleNamespace(root=tmp_path, inventory=tmp_path, vars=lambda _names: values,
+                             kubeconfig=lambda: tmp_path / "kubeconfig")
+
+    out = status.read_status(target)
+
+    canary = next(e for e in out.environments if e.name == "canary")
+    assert canary.last_promotion["version"] == "2"
+    assert kube.calls == ["list applications", "get configmap argocd/team-history", "list workflowtemplates",
+                          "list secrets"]

@@ -8,8 +8,9 @@ import copy
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.mlops.platform.plugins.module_utils.argocd import application, project, repository
-from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import ArgoCDError, check_unique
+from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import ArgoCDError
 from ansible_collections.mlops.platform.plugins.module_utils.kube.errors import KubeError
+from ansible_collections.mlops.platform.plugins.module_utils.kube.items import check_unique
 
 
 def validated(spec, **params):
@@ -135,7 +136,7 @@ def test_absent_needs_only_name():
 def test_duplicates_refused():
     objs = [application.build(app()), application.build(app(chart_version="1"))]
     with pytest.raises(ArgoCDError, match="two Applications claim argocd/minio"):
-        check_unique(objs, "Applications")
+        check_unique(objs, "Applications", ArgoCDError)
 
 
 def test_project():

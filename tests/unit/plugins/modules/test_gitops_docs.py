@@ -19,9 +19,9 @@ MODULES = [
 
 def spec_of(name):
     from ansible_collections.mlops.platform.plugins.module_utils.argocd.application import APPLICATION_SPEC
-    from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import top_level_spec
     from ansible_collections.mlops.platform.plugins.module_utils.argocd.project import PROJECT_SPEC
     from ansible_collections.mlops.platform.plugins.module_utils.argocd.repository import REPOSITORY_SPEC
+    from ansible_collections.mlops.platform.plugins.module_utils.kube.items import top_level_spec
     from ansible_collections.mlops.platform.plugins.module_utils.kube.manifest import MANIFEST_SPEC
     from ansible_collections.mlops.platform.plugins.module_utils.secrets.generated import SECRET_SPEC
 
@@ -48,12 +48,12 @@ def compare(doc_opts: dict, spec: dict, where: str):
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_documentation_matches_argspec(name):
+def test_documentation_matches_argspec(name, rendered_doc):
     module = importlib.import_module(f"ansible_collections.mlops.platform.plugins.modules.{name}")
-    doc = yaml.safe_load(module.DOCUMENTATION)
-    assert doc["extends_documentation_fragment"] == ["mlops.platform.kube"]
+    doc = rendered_doc(name)
+    assert "mlops.platform.kube" in doc["fragments"]
     spec = {k: v for k, v in spec_of(name).items() if k not in KUBE_ARGSPEC}
-    compare(doc["options"], spec, name)
+    compare({k: v for k, v in doc["options"].items() if k not in KUBE_ARGSPEC}, spec, name)
     assert doc["attributes"]["check_mode"]["support"] == "full"
     assert doc["attributes"]["diff_mode"]["support"] == "full"
     yaml.safe_load(module.EXAMPLES)

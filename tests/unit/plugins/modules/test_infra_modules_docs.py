@@ -11,11 +11,11 @@ import yaml
 
 
 @pytest.mark.parametrize("name", ["terraform_stack", "openstack_preflight"])
-def test_documentation_matches_argument_spec(name):
+def test_documentation_matches_argument_spec(name, rendered_doc):
     mod = importlib.import_module(f"ansible_collections.mlops.platform.plugins.modules.{name}")
-    doc = yaml.safe_load(mod.DOCUMENTATION)
-    documented = doc["options"]
-    spec = mod.ARGUMENT_SPEC
+    doc = rendered_doc(name)
+    documented = yaml.safe_load(mod.DOCUMENTATION)["options"]
+    spec = mod.domain.ARGUMENT_SPEC
     assert sorted(documented) == sorted(spec)
     assert list(documented) == sorted(documented), "options must be sorted"
     for option, arg in spec.items():
@@ -30,5 +30,5 @@ def test_documentation_matches_argument_spec(name):
 
 def test_secret_options_are_no_log():
     mod = importlib.import_module("ansible_collections.mlops.platform.plugins.modules.terraform_stack")
-    assert mod.ARGUMENT_SPEC["sensitive_variables"]["no_log"] is True
-    assert mod.ARGUMENT_SPEC["backend_config"]["no_log"] is True
+    assert mod.domain.ARGUMENT_SPEC["sensitive_variables"]["no_log"] is True
+    assert mod.domain.ARGUMENT_SPEC["backend_config"]["no_log"] is True

@@ -31,3 +31,15 @@ def test_kube_argspec_returns_a_copy():
     spec["kubeconfig"]["type"] = "str"
     assert KUBE_ARGSPEC["kubeconfig"]["type"] == "path"
     assert "name" in spec and "name" not in KUBE_ARGSPEC
+
+
+def test_wait_fragment_matches_the_wait_argspec():
+    from ansible_collections.mlops.platform.plugins.doc_fragments.wait import ModuleDocFragment as Wait
+    from ansible_collections.mlops.platform.plugins.module_utils.kube.args import WAIT_ARGSPEC, wait_argspec
+
+    doc = yaml.safe_load(Wait.DOCUMENTATION)["options"]
+    assert sorted(doc) == sorted(WAIT_ARGSPEC)
+    for name, spec in WAIT_ARGSPEC.items():
+        assert (doc[name]["type"], doc[name].get("default")) == (spec["type"], spec.get("default")), name
+    assert wait_argspec(wait=False)["wait"]["default"] is False
+    assert WAIT_ARGSPEC["wait"]["default"] is True
