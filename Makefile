@@ -24,7 +24,7 @@ deps: ## runtime toolchain: venv with the package and the `ansible` collections
 
 test-deps: ## everything the tests need (venv dev tools, podman image, Go-built tools, MLflow)
 	@scripts/deps.sh dev
-	@scripts/build-go.sh envtest provider helm terraform schedcheck
+	@scripts/build-go.sh envtest provider helm terraform schedcheck amtool
 	@scripts/test-deps.sh
 	@scripts/kubespray.sh fixture
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the tests need beyond the venv and the Go-built tools: podman with runc,
-# the Debian 12 node image, the MLflow server environment and the ansible-test
-# bootstrap stand-in. Each step is skipped when its cached result is present.
+# the Debian 12 node image, the MLflow server environment, Debian's promtool and the
+# ansible-test bootstrap stand-in. Each step is skipped when its cached result is present.
 source "$(dirname "$0")/lib.sh"
 
 podman_setup() {
@@ -70,6 +70,26 @@ backup_drill_tools() {
   ln -sfn "$dir" "$CACHE/barman"
 }
 
+promtool() {
+  # promtool (check rules, test rules) from Debian's prometheus package, unpacked into .cache
+  # by version rather than installed: the package would start a Prometheus server.
+  local v dir deb
+  v=$(apt-cache policy prometheus | awk '/Candidate:/ {print $2}')
+  [ -n "$v" ] && [ "$v" != "(none)" ] || die "apt has no prometheus package: apt-get update, or add $DEBIAN_SUITE to sources"
+  dir="$CACHE/prometheus-deb-${v//[:+~]/_}"
+  if [ -x "$dir/usr/bin/promtool" ]; then
+    skip "promtool $v"
+  else
+    step "promtool $v (Debian's prometheus package, unpacked)"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    (cd "$dir.tmp" && apt-get download -qq "prometheus=$v" 2>/dev/null)
+    deb=$(ls "$dir.tmp"/prometheus_*.deb)
+    dpkg-deb -x "$deb" "$dir.tmp" && rm -f "$deb" "$dir.tmp/usr/bin/prometheus"
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  ln -sfn "$dir/usr/bin/promtool" "$CACHE/bin/promtool"
+}
+
 ansible_test_bootstrap() {
   # ansible-test downloads get-pip from a host that is unreachable here; it runs a
   # cached copy when there is one (DESIGN.md, "ansible-test sanity").
@@ -94,4 +114,5 @@ node_image
 mlflow_env
 moto_env
 backup_drill_tools
+promtool
 ansible_test_bootstrap
