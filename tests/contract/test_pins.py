@@ -76,6 +76,22 @@ def test_cnpg_operator_pin_matches_its_chart_and_manifest(shared_fixtures):
     count("pins checked against fixtures")
 
 
+def test_amtool_pin_is_the_charts_alertmanager(shared_fixtures):
+    """The tests' amtool (scripts/build-go.sh amtool) is the Alertmanager kube-prometheus-stack runs."""
+    env = versions_env()
+    chart = fixture_chart(
+        shared_fixtures / "charts", "kube-prometheus-stack", env["KUBE_PROMETHEUS_STACK_CHART_VERSION"]
+    )
+    with tarfile.open(chart) as tar:
+        values = yaml.safe_load(tar.extractfile("kube-prometheus-stack/values.yaml"))
+    image = values["alertmanager"]["alertmanagerSpec"]["image"]
+    assert image["repository"] == "prometheus/alertmanager", image
+    assert str(image["tag"]) == env["ALERTMANAGER_VERSION"], (
+        f"versions.env ALERTMANAGER_VERSION={env['ALERTMANAGER_VERSION']} -> {chart.name} runs {image['tag']}"
+    )
+    count("pins checked against fixtures")
+
+
 def test_platform_role_reads_the_pins_from_versions_env():
     """The role's defaults take every version from versions.env (one place), none typed again."""
     defaults = (ROOT / "roles/platform/defaults/main.yml").read_text()
