@@ -305,7 +305,7 @@ def platform(namespaced, rendered, kube, shared_fixtures):
     for filename, ns in INSTALL_MANIFESTS.items():
         docs = yaml.load_all((shared_fixtures / "manifests" / filename).read_text(), Loader=LOADER)
         for d in docs:
-            if d and d.get("kind") == "Service":
+            if d and d.get("kind") in ("Service", "Deployment"):
                 d["metadata"].setdefault("namespace", ns)
                 installed.append(Obj("", d, ns, filename))
     for r in rendered.values():

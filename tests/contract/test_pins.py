@@ -40,6 +40,8 @@ PLATFORM_CHARTS = [
     ("MLFLOW_CHART_VERSION", "mlflow"),
     ("KUBE_PROMETHEUS_STACK_CHART_VERSION", "kube-prometheus-stack"),
     ("LABEL_STUDIO_CHART_VERSION", "label-studio"),
+    ("LOKI_CHART_VERSION", "loki"),
+    ("FLUENT_BIT_CHART_VERSION", "fluent-bit"),
     ("TRAEFIK_CHART_VERSION", "traefik"),
     ("CERT_MANAGER_VERSION", "cert-manager"),
 ]
