@@ -31,6 +31,7 @@ pytestmark = pytest.mark.controlplane
 RUNS = ["shipped", "options"]
 HERE = Path(__file__).parent
 RULE_TESTS = HERE / "alerts" / "platform-rules.test.yml"
+MODEL_RULE_TESTS = HERE / "alerts" / "model-service-rules.test.yml"
 RETRAIN_RECEIVER = "argo-workflows-retrain"
 FAILURE_RECEIVER = "workflow-failure"
 
@@ -102,12 +103,18 @@ def retrain_binding(stages, kube) -> dict:
 
 
 @pytest.fixture(scope="session")
-def model_drift_alert(stages, kube, helm, repo_root, kube_version) -> dict:
-    """The labels the model service's drift alert carries, from an environment's Application
-    (as the environments stage declared it) rendered from charts/model-service."""
+def model_service_rules(stages, kube, helm, repo_root, kube_version) -> tuple[str, list[dict]]:
+    """The staging environment's PrometheusRule groups, from its Application (as the
+    environments stage declared it) rendered from charts/model-service; and its namespace."""
     items = kube.request("GET", "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications")["items"]
-    envs = [a for a in items if (a["spec"].get("source") or {}).get("path") == "charts/model-service"]
-    assert envs, "the environments stage declared no model-service Application"
+    envs = [
+        a
+        for a in items
+        if (a["spec"].get("source") or {}).get("path") == "charts/model-service"
+        and ((a["spec"]["source"].get("helm") or {}).get("valuesObject") or {}).get("environment")
+        == "staging"
+    ]
+    assert len(envs) == 1, f"the environments stage declared {len(envs)} staging model-service Applications"
     app = envs[0]
     helm_src = app["spec"]["source"].get("helm") or {}
     docs = helm_template(
@@ -119,16 +126,18 @@ def model_drift_alert(stages, kube, helm, repo_root, kube_version) -> dict:
         kube_version,
         ["monitoring.coreos.com/v1"],
     )
-    rules = [
-        r for d in docs if d["kind"] == "PrometheusRule" for g in d["spec"]["groups"] for r in g["rules"]
-    ]
-    drift = [r for r in rules if r.get("alert") == "ModelDriftHigh"]
-    assert drift, f"Application {app['metadata']['name']} renders no ModelDriftHigh rule"
-    return {
-        "alertname": "ModelDriftHigh",
-        "namespace": app["spec"]["destination"]["namespace"],
-        **drift[0]["labels"],
-    }
+    groups = [g for d in docs if d["kind"] == "PrometheusRule" for g in d["spec"]["groups"]]
+    assert groups, f"Application {app['metadata']['name']} renders no PrometheusRule"
+    return app["spec"]["destination"]["namespace"], groups
+
+
+@pytest.fixture(scope="session")
+def model_drift_alert(model_service_rules) -> dict:
+    """The labels the model service's drift alert carries."""
+    namespace, groups = model_service_rules
+    drift = [r for g in groups for r in g["rules"] if r.get("alert") == "ModelDriftHigh"]
+    assert drift, "the model service renders no ModelDriftHigh rule"
+    return {"alertname": "ModelDriftHigh", "namespace": namespace, **drift[0]["labels"]}
 
 
 def platform_rule(rendered) -> dict:
@@ -174,6 +183,23 @@ def test_platform_alerts_fire_and_stay_quiet_under_promtool(platform, promtool, 
     declared = {r["alert"] for g in platform_rule(platform["shipped"])["spec"]["groups"] for r in g["rules"]}
     assert tested == declared, f"alerts without a promtool test: {sorted(declared - tested)}"
     count("platform alerts tested by promtool", len(declared))
+
+
+def test_model_service_alerts_fire_and_stay_quiet_under_promtool(model_service_rules, promtool, tmp_path):
+    """The staging model service's alerts: the drift alert that retrains, errors and latency."""
+    _namespace, groups = model_service_rules
+    (tmp_path / "model-service-rules.yml").write_text(yaml.safe_dump({"groups": groups}))
+    shutil.copy(MODEL_RULE_TESTS, tmp_path / MODEL_RULE_TESTS.name)
+    out = run([promtool, "test", "rules", str(tmp_path / MODEL_RULE_TESTS.name)], "promtool test rules")
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
+    tested = {
+        t["alertname"]
+        for t in yaml.safe_load(MODEL_RULE_TESTS.read_text())["tests"]
+        for t in t["alert_rule_test"]
+    }
+    declared = {r["alert"] for g in groups for r in g["rules"]}
+    assert tested == declared, f"alerts without a promtool test: {sorted(declared - tested)}"
+    count("model service alerts tested by promtool", len(declared))
 
 
 # -- amtool -----------------------------------------------------------------------------------
