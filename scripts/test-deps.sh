@@ -73,9 +73,14 @@ backup_drill_tools() {
 promtool() {
   # promtool (check rules, test rules) from Debian's prometheus package, unpacked into .cache
   # by version rather than installed: the package would start a Prometheus server.
-  local v dir deb
+  local v dir deb sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
   v=$(apt-cache policy prometheus | awk '/Candidate:/ {print $2}')
-  [ -n "$v" ] && [ "$v" != "(none)" ] || die "apt has no prometheus package: apt-get update, or add $DEBIAN_SUITE to sources"
+  if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+    $sudo apt-get update -qq
+    v=$(apt-cache policy prometheus | awk '/Candidate:/ {print $2}')
+  fi
+  [ -n "$v" ] && [ "$v" != "(none)" ] || die "apt has no prometheus package: add Debian $DEBIAN_SUITE to apt's sources"
   dir="$CACHE/prometheus-deb-${v//[:+~]/_}"
   if [ -x "$dir/usr/bin/promtool" ]; then
     skip "promtool $v"
