@@ -25,7 +25,7 @@ deps: ## runtime toolchain: venv with the package and the `ansible` collections
 
 test-deps: ## what the tests need (venv dev tools, podman image, Go-built tools, MLflow); `make test` builds the controllers beside the first tiers
 	@scripts/deps.sh dev
-	@scripts/build-go.sh envtest provider helm terraform schedcheck
+	@scripts/build-go.sh envtest provider helm terraform schedcheck amtool
 	@scripts/test-deps.sh
 	@scripts/kubespray.sh fixture
 

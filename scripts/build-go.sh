@@ -10,6 +10,8 @@
 #   helm        helm v3 for chart tests
 #   terraform   `terraform` on PATH when >= TERRAFORM_MIN_VERSION, else OpenTofu built here
 #   schedcheck  the kube-scheduler's node filters as a command (tests/contract/schedcheck/)
+#   amtool      Alertmanager's amtool at the version kube-prometheus-stack runs (check-config,
+#               routes test); Debian bookworm's 0.25 rejects fields the chart's Alertmanager reads
 source "$(dirname "$0")/lib.sh"
 need go "install Go 1.25+ (https://go.dev/doc/install or apt-get install golang)"
 FIXTURES="$ROOT/../shared/fixtures"
@@ -223,6 +225,17 @@ build_schedcheck() {
   ln -sfn "$dir/schedcheck" "$CACHE/bin/schedcheck"
 }
 
+build_amtool() {
+  local dir="$CACHE/go/amtool-$ALERTMANAGER_VERSION"
+  if [ -x "$dir/amtool" ]; then
+    skip "amtool $ALERTMANAGER_VERSION"
+  else
+    step "build amtool $ALERTMANAGER_VERSION"
+    go_build_module github.com/prometheus/alertmanager "$ALERTMANAGER_VERSION" ./cmd/amtool "$dir/amtool"
+  fi
+  ln -sfn "$dir/amtool" "$CACHE/bin/amtool"
+}
+
 ensure_terraform() {
   local found
   found=$(command -v terraform || true)
@@ -254,6 +267,7 @@ for what in "${@:-envtest provider helm terraform}"; do
       helm) build_helm ;;
       terraform) ensure_terraform ;;
       schedcheck) build_schedcheck ;;
+      amtool) build_amtool ;;
       *) die "unknown tool $w" ;;
     esac
   done

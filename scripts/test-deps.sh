@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the tests need beyond the venv and the Go-built tools: podman with runc,
 # the Debian 12 node image, the MLflow server environment, the ansible-test
-# bootstrap stand-in, Redis for ArgoCD and the restore drill's PostgreSQL and barman-cloud. Each step is skipped when its cached result is
-# present. `test-deps.sh mlflow redis` runs only those steps (`make run` needs them).
+# bootstrap stand-in, Redis for ArgoCD, the restore drill's PostgreSQL and barman-cloud, and
+# Debian's promtool. Each step is skipped when its cached result is present.
+# `test-deps.sh mlflow redis` runs only those steps (`make run` needs them).
 source "$(dirname "$0")/lib.sh"
 
 podman_setup() {
@@ -71,6 +72,31 @@ backup_drill_tools() {
   ln -sfn "$dir" "$CACHE/barman"
 }
 
+promtool() {
+  # promtool (check rules, test rules) from Debian's prometheus package, unpacked into .cache
+  # by version rather than installed: the package would start a Prometheus server.
+  local v dir deb sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  v=$(apt-cache policy prometheus | awk '/Candidate:/ {print $2}')
+  if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+    $sudo apt-get update -qq
+    v=$(apt-cache policy prometheus | awk '/Candidate:/ {print $2}')
+  fi
+  [ -n "$v" ] && [ "$v" != "(none)" ] || die "apt has no prometheus package: add Debian $DEBIAN_SUITE to apt's sources"
+  dir="$CACHE/prometheus-deb-${v//[:+~]/_}"
+  if [ -x "$dir/usr/bin/promtool" ]; then
+    skip "promtool $v"
+  else
+    step "promtool $v (Debian's prometheus package, unpacked)"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    (cd "$dir.tmp" && apt-get download -qq "prometheus=$v" 2>/dev/null)
+    deb=$(ls "$dir.tmp"/prometheus_*.deb)
+    dpkg-deb -x "$deb" "$dir.tmp" && rm -f "$deb" "$dir.tmp/usr/bin/prometheus"
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  ln -sfn "$dir/usr/bin/promtool" "$CACHE/bin/promtool"
+}
+
 ansible_test_bootstrap() {
   # ansible-test downloads get-pip from a host that is unreachable here; it runs a
   # cached copy when there is one (DESIGN.md, "ansible-test sanity").
@@ -94,7 +120,7 @@ redis_server() { # ArgoCD's cache, run on loopback by the local control plane
   apt_install_servers redis-server
 }
 
-for what in ${@:-podman node_image mlflow moto ansible_test redis backup_drill}; do
+for what in ${@:-podman node_image mlflow moto ansible_test redis backup_drill promtool}; do
   case $what in
     podman) podman_setup ;;
     node_image) node_image ;;
@@ -103,6 +129,7 @@ for what in ${@:-podman node_image mlflow moto ansible_test redis backup_drill};
     ansible_test) ansible_test_bootstrap ;;
     redis) redis_server ;;
     backup_drill) backup_drill_tools ;;
+    promtool) promtool ;;
     *) die "unknown step $what" ;;
   esac
 done

@@ -34,12 +34,15 @@ OPTIONS = {
     "platform_s3_endpoint": "https://object.example.org",
     "platform_s3_access_key": "contract-access-key",
     "platform_s3_secret_key": "contract-secret-key",
+    # A failure webhook: Alertmanager then routes failed workflows to it.
+    "workflows_failure_webhook_secret": "workflow-failure-webhook",
 }
 #: Release manifests the gitops and workflows stages install (their Services are reached through
 #: Traefik), at the releases the roles pin (test_pins checks they are the fixtures'), in the
 #: namespaces the roles install them to.
 ARGOCD_MANIFEST = "argo-cd-v3.5.1-install.yaml"
-INSTALL_MANIFESTS = {ARGOCD_MANIFEST: "argocd", "argo-workflows-v4.1.2-install.yaml": "argo"}
+WORKFLOWS_MANIFEST = "argo-workflows-v4.1.2-install.yaml"
+INSTALL_MANIFESTS = {ARGOCD_MANIFEST: "argocd", WORKFLOWS_MANIFEST: "argo"}
 COUNTS: dict[str, int] = {}
 SECONDS: dict[str, float] = {}
 
@@ -115,15 +118,27 @@ def argocd_crds_only(shared_fixtures: Path, out: Path) -> Path:
     return out
 
 
-def stages_playbook(tmp: Path, manifest: Path, config: dict) -> Path:
+def crds_only(manifest: Path, out: Path) -> Path:
+    """A release manifest cut to its CRDs (the workflows stage's workflows_crd_files)."""
+    docs = yaml.load_all(manifest.read_text(), Loader=LOADER)
+    out.write_text(yaml.safe_dump_all([d for d in docs if d and d.get("kind") == "CustomResourceDefinition"]))
+    return out
+
+
+def stages_playbook(tmp: Path, manifest: Path, config: dict, workflow_crds: Path) -> Path:
     """One playbook, so Ansible starts once: the real gitops stage, the platform stage as shipped
-    and with the options, and the environments stage, each with the OpenStack target's config."""
+    and with the options, and the workflows and environments stages, each with the OpenStack
+    target's config (the workflows stage with Argo Workflows' CRDs only: nothing runs them)."""
     stages = ROOT / "playbooks"
     shipped = {**config, "mlops_floating_ip": FLOATING_IP}
     plays = [
         {"import_playbook": str(stages / "gitops.yml"), "vars": {"gitops_install_manifest": str(manifest)}},
         {"import_playbook": str(stages / "platform.yml"), "vars": shipped},
         {"import_playbook": str(stages / "platform.yml"), "vars": {**shipped, **OPTIONS}},
+        {
+            "import_playbook": str(stages / "workflows.yml"),
+            "vars": {**config, "workflows_crd_files": [str(workflow_crds)]},
+        },
         {"import_playbook": str(stages / "environments.yml"), "vars": config},
     ]
     path = tmp / "stages.yml"
@@ -166,10 +181,16 @@ def stages(kube, kubeconfig, shared_fixtures, openstack_config, tmp_path_factory
     """
     tmp = tmp_path_factory.mktemp("contract")
     manifest = argocd_crds_only(shared_fixtures, tmp / "argocd-crds.yaml")
+    workflow_crds = crds_only(
+        shared_fixtures / "manifests" / WORKFLOWS_MANIFEST, tmp / "argo-workflows-crds.yaml"
+    )
     config = {k: v for k, v in openstack_config.items() if not isinstance(v, str) or "{{" not in v}
     config["platform_storage_class"] = openstack_config["mlops_storage_class"]
-    with timed("ansible: gitops, platform x2, environments stages"):
-        data = run_playbook(stages_playbook(tmp, manifest, config), kubeconfig)
+    # The OpenStack target retrains on alerts (the workflows role's default); inventory/local, the
+    # inventory of these plays, turns it off (its Argo Workflows CRDs lack the event binding's).
+    config.setdefault("workflows_retrain_on_alert", True)
+    with timed("ansible: gitops, platform x2, workflows, environments stages"):
+        data = run_playbook(stages_playbook(tmp, manifest, config, workflow_crds), kubeconfig)
     platform_plays = [p for p in data["plays"] if p["play"]["name"] == "Platform stage"]
     assert len(platform_plays) == 2, [p["play"]["name"] for p in data["plays"]]
     runs = {}
@@ -269,7 +290,7 @@ def platform(namespaced, rendered, kube, shared_fixtures):
     for filename, ns in INSTALL_MANIFESTS.items():
         docs = yaml.load_all((shared_fixtures / "manifests" / filename).read_text(), Loader=LOADER)
         for d in docs:
-            if d and d.get("kind") == "Service":
+            if d and d.get("kind") in ("Service", "Deployment"):
                 d["metadata"].setdefault("namespace", ns)
                 installed.append(Obj("", d, ns, filename))
     for r in rendered.values():

@@ -113,9 +113,11 @@ def prometheus_pod(obj: Obj) -> PodShape:
     return PodShape(f"{obj.ref} (its pod)", obj.app, obj.namespace, labels, pod)
 
 
-def pods(rendered: Rendered) -> list[PodShape]:
+def pods(rendered: Rendered, extra: bool = False) -> list[PodShape]:
+    """The pods the rendered workloads run; with extra, also those of the installed release
+    manifests (Argo Workflows' controller, which a platform PodMonitor scrapes)."""
     out = []
-    for obj in rendered.objects:
+    for obj in rendered.objects + (rendered.extra if extra else []):
         tpl = pod_template(obj)
         if tpl is not None:
             meta = tpl.get("metadata") or {}
@@ -445,7 +447,7 @@ def _monitor_namespaces(mon: Obj) -> set[str] | None:
 def check_monitors(rendered: Rendered) -> tuple[list[Problem], int]:
     proms = rendered.of_kind("Prometheus")
     svc_objs = rendered.of_kind("Service", extra=True)
-    shapes = pods(rendered)
+    shapes = pods(rendered, extra=True)
     problems, n = [], 0
     for mon in rendered.of_kind(*MONITOR_FIELDS):
         n += 1

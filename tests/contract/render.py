@@ -107,7 +107,10 @@ def helm_template(
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
     if proc.returncode != 0:
         raise AssertionError(f"helm template {chart.name} (release {release}) failed: {proc.stderr.strip()}")
-    return [d for d in yaml.load_all(proc.stdout, Loader=LOADER) if d]
+    docs = [d for d in yaml.load_all(proc.stdout, Loader=LOADER) if d]
+    # A v1 List (kube-prometheus-stack renders additional monitors as one) is applied item by
+    # item, as ArgoCD splits it.
+    return [item for d in docs for item in (d.get("items") or [] if d.get("kind") == "List" else [d])]
 
 
 def api_versions_of(crds: list[dict]) -> list[str]:

@@ -39,6 +39,8 @@ PLATFORM_CHARTS = [
     ("MLFLOW_CHART_VERSION", "mlflow"),
     ("KUBE_PROMETHEUS_STACK_CHART_VERSION", "kube-prometheus-stack"),
     ("LABEL_STUDIO_CHART_VERSION", "label-studio"),
+    ("LOKI_CHART_VERSION", "loki"),
+    ("FLUENT_BIT_CHART_VERSION", "fluent-bit"),
     ("TRAEFIK_CHART_VERSION", "traefik"),
     ("CERT_MANAGER_VERSION", "cert-manager"),
 ]
@@ -72,6 +74,22 @@ def test_cnpg_operator_pin_matches_its_chart_and_manifest(shared_fixtures):
     )
     assert manifest.exists(), f"versions.env CNPG_VERSION={env['CNPG_VERSION']} -> no {manifest}"
     assert f"ghcr.io/cloudnative-pg/cloudnative-pg:{env['CNPG_VERSION']}" in manifest.read_text()
+    count("pins checked against fixtures")
+
+
+def test_amtool_pin_is_the_charts_alertmanager(shared_fixtures):
+    """The tests' amtool (scripts/build-go.sh amtool) is the Alertmanager kube-prometheus-stack runs."""
+    env = versions_env()
+    chart = fixture_chart(
+        shared_fixtures / "charts", "kube-prometheus-stack", env["KUBE_PROMETHEUS_STACK_CHART_VERSION"]
+    )
+    with tarfile.open(chart) as tar:
+        values = yaml.safe_load(tar.extractfile("kube-prometheus-stack/values.yaml"))
+    image = values["alertmanager"]["alertmanagerSpec"]["image"]
+    assert image["repository"] == "prometheus/alertmanager", image
+    assert str(image["tag"]) == env["ALERTMANAGER_VERSION"], (
+        f"versions.env ALERTMANAGER_VERSION={env['ALERTMANAGER_VERSION']} -> {chart.name} runs {image['tag']}"
+    )
     count("pins checked against fixtures")
 
 

@@ -156,6 +156,7 @@ def _sizes(config: dict) -> dict[str, str]:
         "postgresql": size("platform_postgresql_size"),
         "monitoring": size("platform_prometheus_size"),
         "label-studio": size("platform_label_studio_size"),
+        "loki": size("platform_loki_size"),
     }
 
 

@@ -93,10 +93,16 @@ def _live(api_client) -> list[dict]:
     return out
 
 
+def kept(obj: dict) -> bool:
+    """Not a service account token: the cluster issues it, and a restored one would carry a token
+    that a rebuilt cluster's keys never signed (the workflows stage declares it again)."""
+    return not (obj["kind"] == "Secret" and obj.get("type") == "kubernetes.io/service-account-token")
+
+
 def collect(api_client) -> list[dict]:
     """Every platform object to keep, cleaned, in restore order."""
     return sorted(
-        (clean(o) for o in _live(api_client)),
+        (clean(o) for o in _live(api_client) if kept(o)),
         key=lambda o: (KINDS.index(o["kind"]), o["metadata"].get("namespace", ""), o["metadata"]["name"]),
     )
 

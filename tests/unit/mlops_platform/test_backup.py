@@ -175,6 +175,25 @@ def test_clean_drops_what_the_server_owns():
     assert json.dumps(objects.clean(obj))  # what is stored is plain JSON
 
 
+def test_collect_leaves_out_service_account_tokens(monkeypatch):
+    token = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/service-account-token",
+        "metadata": {"name": "alertmanager-events-token", "namespace": "monitoring"},
+        "data": {"token": "dA=="},
+    }
+    generated = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": "minio-credentials", "namespace": "platform"},
+        "data": {"k": "dg=="},
+    }
+    monkeypatch.setattr(objects, "_live", lambda api_client: [token, generated])  # fmt: skip
+    assert [objects.ref(o) for o in objects.collect(None)] == ["Secret platform/minio-credentials"]
+
+
 def test_schedule_units_are_written_once(tmp_path):
     from mlops_platform.backup import schedule
 
