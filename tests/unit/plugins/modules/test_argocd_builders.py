@@ -260,9 +260,12 @@ def test_wait_tolerates_a_passing_degraded(statuses, outcome):
         "kind": "Application",
         "metadata": {"name": "monitoring", "namespace": "argocd"},
     }
-    wait = lambda: application.refresh_and_wait(  # noqa: E731
-        client, [(app, "healthy", 900)], interval=10, sleep=client.sleep, clock=lambda: client.now
-    )
+
+    def wait():
+        return application.refresh_and_wait(
+            client, [(app, "healthy", 900)], interval=10, sleep=client.sleep, clock=lambda: client.now
+        )
+
     if outcome == "Healthy":
         assert wait()[0]["status"]["health"]["status"] == "Healthy"
     else:
