@@ -189,6 +189,9 @@ def stages(kube, kubeconfig, shared_fixtures, openstack_config, tmp_path_factory
     # The OpenStack target retrains on alerts (the workflows role's default); inventory/local, the
     # inventory of these plays, turns it off (its Argo Workflows CRDs lack the event binding's).
     config.setdefault("workflows_retrain_on_alert", True)
+    # inventory/local waits for a health that only its running ArgoCD reports; this cluster
+    # runs the API server alone (the role's default: no wait).
+    config.setdefault("platform_wait", False)
     with timed("ansible: gitops, platform x2, workflows, environments stages"):
         data = run_playbook(stages_playbook(tmp, manifest, config, workflow_crds), kubeconfig)
     platform_plays = [p for p in data["plays"] if p["play"]["name"] == "Platform stage"]
