@@ -186,8 +186,7 @@ def stages(kube, kubeconfig, shared_fixtures, openstack_config, tmp_path_factory
     )
     config = {k: v for k, v in openstack_config.items() if not isinstance(v, str) or "{{" not in v}
     config["platform_storage_class"] = openstack_config["mlops_storage_class"]
-    # The OpenStack target retrains on alerts (the workflows role's default); inventory/local, the
-    # inventory of these plays, turns it off (its Argo Workflows CRDs lack the event binding's).
+    # The OpenStack target retrains on alerts (the workflows role's default).
     config.setdefault("workflows_retrain_on_alert", True)
     # inventory/local waits for a health that only its running ArgoCD reports; this cluster
     # runs the API server alone (the role's default: no wait).
