@@ -10,7 +10,7 @@ import json
 
 import pytest
 from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient, apply, get, service
-from ansible_collections.mlops.platform.plugins.module_utils.kube.manifest import run
+from ansible_collections.mlops.platform.plugins.module_utils.kube.manifest import apply_release
 
 pytestmark = pytest.mark.controlplane
 
@@ -79,9 +79,9 @@ def test_crds_read_back_established_need_no_wait(kubeconfig, shared_fixtures, na
         "field_manager": "mlops-platform-tests-batch",
         "wait_timeout": 60.0,
     }
-    run(KubeClient.from_params({"kubeconfig": kubeconfig}), params, check_mode=False)
+    apply_release(KubeClient.from_params({"kubeconfig": kubeconfig}), params, check_mode=False)
     client = KubeClient.from_params({"kubeconfig": kubeconfig})
-    result = run(client, params, check_mode=False)
+    result = apply_release(client, params, check_mode=False)
     assert result["changed"] is False
     # the namespace's GET and one LIST of the CRDs: no GET per CRD, no wait
     assert result["api_requests"] == 2
