@@ -188,9 +188,9 @@ def stages(kube, kubeconfig, shared_fixtures, openstack_config, tmp_path_factory
     config["platform_storage_class"] = openstack_config["mlops_storage_class"]
     # The OpenStack target retrains on alerts (the workflows role's default).
     config.setdefault("workflows_retrain_on_alert", True)
-    # inventory/local waits for a health that only its running ArgoCD reports; this cluster
-    # runs the API server alone (the role's default: no wait).
-    config.setdefault("platform_wait", False)
+    # This cluster runs the API server alone: no pod becomes ready, no ArgoCD reports health.
+    config["gitops_wait_ready"] = False
+    config["platform_wait"] = False
     with timed("ansible: gitops, platform x2, workflows, environments stages"):
         data = run_playbook(stages_playbook(tmp, manifest, config, workflow_crds), kubeconfig)
     platform_plays = [p for p in data["plays"] if p["play"]["name"] == "Platform stage"]
