@@ -132,7 +132,11 @@ def stages_playbook(tmp: Path, manifest: Path, config: dict, workflow_crds: Path
     stages = ROOT / "playbooks"
     shipped = {**config, "mlops_floating_ip": FLOATING_IP}
     plays = [
-        {"import_playbook": str(stages / "gitops.yml"), "vars": {"gitops_install_manifest": str(manifest)}},
+        {
+            "import_playbook": str(stages / "gitops.yml"),
+            # No pod runs here: ArgoCD's Deployments never become available.
+            "vars": {"gitops_install_manifest": str(manifest), "gitops_wait_ready": False},
+        },
         {"import_playbook": str(stages / "platform.yml"), "vars": shipped},
         {"import_playbook": str(stages / "platform.yml"), "vars": {**shipped, **OPTIONS}},
         {
@@ -188,8 +192,7 @@ def stages(kube, kubeconfig, shared_fixtures, openstack_config, tmp_path_factory
     config["platform_storage_class"] = openstack_config["mlops_storage_class"]
     # The OpenStack target retrains on alerts (the workflows role's default).
     config.setdefault("workflows_retrain_on_alert", True)
-    # This cluster runs the API server alone: no pod becomes ready, no ArgoCD reports health.
-    config["gitops_wait_ready"] = False
+    # This cluster runs the API server alone: no ArgoCD reports the Applications' health.
     config["platform_wait"] = False
     with timed("ansible: gitops, platform x2, workflows, environments stages"):
         data = run_playbook(stages_playbook(tmp, manifest, config, workflow_crds), kubeconfig)
