@@ -194,6 +194,8 @@ def stages(kube, kubeconfig, shared_fixtures, openstack_config, tmp_path_factory
     config.setdefault("workflows_retrain_on_alert", True)
     # This cluster runs the API server alone: no ArgoCD reports the Applications' health.
     config["platform_wait"] = False
+    # The OpenStack target's chart values, not inventory/local's (which turn webhooks off).
+    config.setdefault("platform_extra_values", {})
     with timed("ansible: gitops, platform x2, workflows, environments stages"):
         data = run_playbook(stages_playbook(tmp, manifest, config, workflow_crds), kubeconfig)
     platform_plays = [p for p in data["plays"] if p["play"]["name"] == "Platform stage"]
