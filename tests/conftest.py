@@ -154,22 +154,27 @@ def argo_crds(kubeconfig, shared_fixtures):
     return [d["metadata"]["name"] for d in docs]
 
 
-def prometheus_operator_crds(shared_fixtures: Path, *plurals: str) -> list[dict]:
-    """The Prometheus Operator's CRDs from the pinned kube-prometheus-stack chart fixture."""
+@pytest.fixture(scope="session")
+def monitoring_crds(kubeconfig, shared_fixtures) -> list[str]:
+    """The Prometheus Operator's ServiceMonitor and PrometheusRule CRDs from the pinned
+    kube-prometheus-stack chart fixture, Established (the monitoring app installs them on the
+    real target; the model service's chart renders both); their names."""
     import tarfile
 
     import yaml
 
     chart = shared_fixtures / "charts" / "kube-prometheus-stack-88.5.3.tgz"
     with tarfile.open(chart) as tar:
-        return [
+        docs = [
             yaml.safe_load(tar.extractfile(f"kube-prometheus-stack/charts/crds/crds/crd-{plural}.yaml"))
-            for plural in plurals
+            for plural in ("servicemonitors", "prometheusrules")
         ]
+    apply_docs(kubeconfig, docs)
+    return [d["metadata"]["name"] for d in docs]
 
 
 @pytest.fixture(scope="session")
-def argocd(controlplane, kubeconfig, shared_fixtures, argo_crds):
+def argocd(controlplane, kubeconfig, shared_fixtures, argo_crds, monitoring_crds):
     """The real ArgoCD and Argo Rollouts: their release manifests applied (namespaces argocd,
     argo-rollouts), as the gitops stage does (and the Prometheus Operator's ServiceMonitor and
     PrometheusRule CRDs, as the platform stage's monitoring app does), reconciled by the local cluster's
@@ -180,9 +185,6 @@ def argocd(controlplane, kubeconfig, shared_fixtures, argo_crds):
     from kubernetes import client, config
 
     core = client.CoreV1Api(config.new_client_from_config(config_file=kubeconfig))
-    # The model service's ServiceMonitor and PrometheusRules need them, as on the real
-    # target, where the monitoring app installs them.
-    apply_docs(kubeconfig, prometheus_operator_crds(shared_fixtures, "servicemonitors", "prometheusrules"))
     for ns, manifest in (("argocd", ARGOCD_MANIFEST), ("argo-rollouts", ROLLOUTS_MANIFEST)):
         with contextlib.suppress(client.ApiException):
             core.create_namespace({"metadata": {"name": ns}})

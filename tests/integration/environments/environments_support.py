@@ -58,19 +58,6 @@ def install_crd(kube, crd: dict) -> None:
     raise AssertionError(f"CRD {crd['metadata']['name']} not Established within 30 s")
 
 
-def prometheus_rule_crd(shared_fixtures: Path) -> dict:
-    """The Prometheus Operator's PrometheusRule CRD, from the kube-prometheus-stack chart fixture."""
-    import tarfile
-
-    import yaml
-
-    chart = shared_fixtures / "charts" / "kube-prometheus-stack-88.5.3.tgz"
-    with tarfile.open(chart) as tar:
-        return yaml.safe_load(
-            tar.extractfile("kube-prometheus-stack/charts/crds/crds/crd-prometheusrules.yaml")
-        )
-
-
 def ensure_namespace(kube, name: str) -> None:
     kube.request(
         "POST",

@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 import yaml
-from environments_support import ROOT, ensure_namespace, install_crd, prometheus_rule_crd
+from environments_support import ROOT, ensure_namespace, install_crd
 
 CHART = ROOT / "charts" / "model-service"
 KUBE_VERSION = "1.36.3"
@@ -77,10 +77,8 @@ def open_crd(group: str, kind: str, plural: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def api(crds, shared_fixtures):
-    install_crd(crds, prometheus_rule_crd(shared_fixtures))
+def api(crds, monitoring_crds):
     install_crd(crds, open_crd("argoproj.io", "Rollout", "rollouts"))
-    install_crd(crds, open_crd("monitoring.coreos.com", "ServiceMonitor", "servicemonitors"))
     return crds
 
 
