@@ -76,6 +76,22 @@ def _environ(env: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def init_collection_loader(root: Path) -> None:
+    """Ansible's collection loader, installed once per process with the checkout's
+    collections_path (which holds the checkout as mlops.platform), as ansible-playbook does."""
+    global _plugin_loader_ready
+    if _plugin_loader_ready:
+        return
+    with _environ({"ANSIBLE_CONFIG": os.environ.get("ANSIBLE_CONFIG", str(root / "ansible.cfg"))}):
+        from ansible import constants as C
+        from ansible.plugins.loader import init_plugin_loader
+        from ansible.utils.collection_loader import AnsibleCollectionConfig
+
+        if AnsibleCollectionConfig.collection_finder is None:  # else a playbook or test installed it
+            init_plugin_loader(C.COLLECTIONS_PATHS)
+    _plugin_loader_ready = True
+
+
 def inventory_vars(
     root: Path, inventory: Path, names: list[str], env: dict[str, str] | None = None, host: str = "localhost"
 ) -> dict[str, Any]:
@@ -88,20 +104,15 @@ def inventory_vars(
         {"ANSIBLE_CONFIG": os.environ.get("ANSIBLE_CONFIG", str(root / "ansible.cfg")), **(env or {})}
     ):
         try:
-            from ansible import constants as C
             from ansible.errors import AnsibleError
             from ansible.inventory.manager import InventoryManager
             from ansible.parsing.dataloader import DataLoader
-            from ansible.plugins.loader import init_plugin_loader
             from ansible.template import Templar
             from ansible.vars.manager import VariableManager
         except ImportError as e:  # pragma: no cover - ansible-core is a dependency
             raise MlopsError(f"ansible-core is not importable ({e}): run `make deps`") from e
-        global _plugin_loader_ready
         try:
-            if not _plugin_loader_ready:
-                init_plugin_loader(C.COLLECTIONS_PATHS)
-                _plugin_loader_ready = True
+            init_collection_loader(root)
             loader = DataLoader()
             loader.set_basedir(str(root))
             manager = InventoryManager(loader=loader, sources=[str(inventory)])

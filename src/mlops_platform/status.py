@@ -1,10 +1,11 @@
 """Read the live state of the platform; nothing here changes anything.
 
-The Kubernetes side is read through the `kubernetes` Python client with the
-target's admin kubeconfig; the cloud side from `terraform output -json` when
-the target has a Terraform state. Generated credentials are listed by Secret
-name and key names; their values are read only by `read_credentials`, for one
-app, when the operator asks.
+The Kubernetes side is read with the collection's own client (plugins/module_utils/kube:
+one connection, JSON over urllib3, no import of the `kubernetes` package, which costs
+seconds here) and the target's admin kubeconfig, in one round of list calls; the cloud
+side from `terraform output -json` when the target has a Terraform state. Generated
+credentials are listed by Secret name and key names; their values are read only by
+`read_credentials`, for one app, when the operator asks.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ class Target(Protocol):
 appl = module_utils("promotion.application")
 history = module_utils("promotion.history")
 names = module_utils("promotion.names")
+kube_client = module_utils("kube.client")
+kube_errors = module_utils("kube.errors")
 
-ARGO_GROUP, ARGO_VERSION = "argoproj.io", "v1alpha1"
+ARGO_API = "/apis/argoproj.io/v1alpha1"
 #: Inventory variables status() reads (missing ones fall back to the defaults below).
 STATUS_VARS = [
     "mlops_target",
@@ -75,6 +78,7 @@ REQUEST_TIMEOUT = 10
 
 
 def _api_client(kubeconfig: Path):
+    """A `kubernetes` package client (the doctor's certificate check and the backups use its models)."""
     from kubernetes import config
 
     try:
@@ -83,53 +87,46 @@ def _api_client(kubeconfig: Path):
         raise MlopsError(f"cannot load kubeconfig {kubeconfig}: {e}", exit_code=EXIT_BAD_INPUT) from e
 
 
-def app_of(secret) -> str:
-    """The app a generated Secret belongs to: its app.kubernetes.io labels, else its namespace."""
-    labels = secret.metadata.labels or {}
+def connect(kubeconfig: Path):
+    """The collection's KubeClient for the target's kubeconfig (one connection for all reads)."""
+    try:
+        return kube_client.KubeClient.from_params(
+            {"kubeconfig": str(kubeconfig), "request_timeout": REQUEST_TIMEOUT}
+        )
+    except kube_errors.KubeError as e:
+        raise MlopsError(f"cannot load kubeconfig {kubeconfig}: {e}", exit_code=EXIT_BAD_INPUT) from e
+
+
+def app_of(secret: dict) -> str:
+    """The app a generated Secret belongs to: its app.kubernetes.io labels, else its name less a suffix."""
+    meta = secret.get("metadata") or {}
+    labels = meta.get("labels") or {}
     label = next((labels[k] for k in APP_LABELS if labels.get(k)), None)
     if label:
         return str(label)
-    name = secret.metadata.name
+    name = meta.get("name", "")
     stripped = (name[: -len(sfx)] for sfx in SECRET_SUFFIXES if name.endswith(sfx) and len(name) > len(sfx))
     return next(stripped, name)
 
 
-def _generated_secrets(core) -> list:
-    return core.list_secret_for_all_namespaces(
-        label_selector=CREDENTIAL_SELECTOR, _request_timeout=REQUEST_TIMEOUT
-    ).items
+def _generated_secrets(kube) -> list[dict]:
+    return kube.request(
+        "GET",
+        "/api/v1/secrets",
+        query={"labelSelector": CREDENTIAL_SELECTOR},
+        action="listing",
+        ref="Secrets",
+    )["items"]
 
 
-def _list(custom, plural: str, namespace: str | None = None, selector: str | None = None) -> list[dict]:
-    """Objects of an Argo CRD kind; [] when the CRD is not installed yet."""
-    from kubernetes.client.exceptions import ApiException
-
-    try:
-        if namespace:
-            out = custom.list_namespaced_custom_object(
-                ARGO_GROUP,
-                ARGO_VERSION,
-                namespace,
-                plural,
-                label_selector=selector or "",
-                _request_timeout=REQUEST_TIMEOUT,
-            )
-        else:
-            out = custom.list_cluster_custom_object(
-                ARGO_GROUP,
-                ARGO_VERSION,
-                plural,
-                label_selector=selector or "",
-                _request_timeout=REQUEST_TIMEOUT,
-            )
-    except ApiException as e:
-        if e.status == 404:
-            return []
-        raise MlopsError(
-            f"cannot list {plural}.{ARGO_GROUP}: HTTP {e.status} {e.reason}", exit_code=EXIT_RUN_FAILED
-        ) from e
+def _list(kube, plural: str) -> list[dict]:
+    """Objects of an Argo CRD kind in every namespace; [] when the CRD is not installed yet."""
+    out = kube.request(
+        "GET", f"{ARGO_API}/{plural}", action="listing", ref=f"{plural}.argoproj.io", allow=(404,)
+    )
     return sorted(
-        out.get("items", []), key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"])
+        (out or {}).get("items", []),
+        key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]),
     )
 
 
@@ -153,17 +150,18 @@ def deployed(obj: dict) -> tuple[str, str]:
     return version or "", image or ""
 
 
-def _history(core, namespace: str, name: str) -> list[dict]:
+def _history(kube, namespace: str, name: str) -> list[dict]:
     """The promotion history's records (promotion/history.py's reading; unreadable ones dropped)."""
-    from kubernetes.client.exceptions import ApiException
-
-    try:
-        cm = core.read_namespaced_config_map(name, namespace, _request_timeout=REQUEST_TIMEOUT)
-    except ApiException as e:
-        if e.status == 404:
-            return []
-        raise
-    records, _warnings = history.parse({"metadata": {"namespace": namespace, "name": name}, "data": cm.data})
+    cm = kube.request(
+        "GET",
+        f"/api/v1/namespaces/{namespace}/configmaps/{name}",
+        action="reading",
+        ref=f"ConfigMap {namespace}/{name}",
+        allow=(404,),
+    )
+    if cm is None:
+        return []
+    records, _warnings = history.parse(cm)
     return records
 
 
@@ -251,18 +249,14 @@ def read_status(platform: Target) -> Status:
         return status
     status.cluster.kubeconfig = str(kubeconfig)
 
-    from kubernetes import client
-    from kubernetes.client.exceptions import ApiException
-    from urllib3.exceptions import HTTPError
-
-    api = _api_client(kubeconfig)
-    status.cluster.server = api.configuration.host
+    kube = connect(kubeconfig)
+    status.cluster.server = kube.server
     try:
-        info = client.VersionApi(api).get_code(_request_timeout=REQUEST_TIMEOUT)
-    except (ApiException, HTTPError, OSError) as e:
-        status.cluster.error = f"{status.cluster.server} does not answer: {getattr(e, 'reason', e)}"
+        info = kube.request("GET", "/version", action="reading", ref="the server's version")
+    except kube_errors.KubeError as e:
+        status.cluster.error = f"{status.cluster.server} does not answer: {e}"
         return status
-    status.cluster.reachable, status.cluster.version = True, info.git_version
+    status.cluster.reachable, status.cluster.version = True, info.get("gitVersion", "")
 
     argocd_ns = str(
         values.get("mlops_argocd_namespace") or values.get("gitops_namespace") or DEFAULT_ARGOCD_NAMESPACE
@@ -274,34 +268,29 @@ def read_status(platform: Target) -> Status:
     env_ns = str(values.get("environments_argocd_namespace") or argocd_ns)
     app_format = names.name_format(str(values.get("environments_name_prefix") or names.DEFAULT_PREFIX))
     history_name = str(values.get("environments_promotion_history_name") or names.HISTORY_NAME)
-    custom, core = client.CustomObjectsApi(api), client.CoreV1Api(api)
     try:
         # One list of Applications (every namespace), kept to ArgoCD's and the environments'.
         namespaces = {argocd_ns, env_ns}
-        apps = [a for a in _list(custom, "applications") if a["metadata"].get("namespace") in namespaces]
+        apps = [a for a in _list(kube, "applications") if a["metadata"].get("namespace") in namespaces]
         env_apps = [a for a in apps if environment_of(a, env_names, app_format)]
         status.applications = [_application(a) for a in apps if a not in env_apps]
-        records = _history(core, env_ns, history_name)
+        records = _history(kube, env_ns, history_name)
         status.environments = _environments(env_apps, env_names, records, app_format)
         status.workflow_templates = [
             WorkflowTemplateInfo(o["metadata"]["name"], o["metadata"].get("namespace", ""))
-            for o in _list(custom, "workflowtemplates")
+            for o in _list(kube, "workflowtemplates")
         ]
-        secrets = _generated_secrets(core)
-        status.urls = urls.operator_urls(values, urls.node_ports(core, values))
-    except ApiException as e:
-        raise MlopsError(
-            f"reading the cluster failed: HTTP {e.status} {e.reason}", exit_code=EXIT_RUN_FAILED
-        ) from e
-    except (HTTPError, OSError) as e:
-        raise MlopsError(f"{status.cluster.server} stopped answering: {e}", exit_code=EXIT_RUN_FAILED) from e
+        secrets = _generated_secrets(kube)
+        status.urls = urls.operator_urls(values, urls.node_ports(kube, values))
+    except kube_errors.KubeError as e:
+        raise MlopsError(f"reading the cluster failed: {e}", exit_code=EXIT_RUN_FAILED) from e
     status.credentials = sorted(
         (
             CredentialInfo(
                 app=app_of(s),
-                secret=s.metadata.name,
-                namespace=s.metadata.namespace,
-                keys=sorted((s.data or {}).keys()),
+                secret=s["metadata"]["name"],
+                namespace=s["metadata"].get("namespace", ""),
+                keys=sorted((s.get("data") or {}).keys()),
             )
             for s in secrets
         ),
@@ -319,19 +308,12 @@ def read_status(platform: Target) -> Status:
 
 def read_credentials(platform: Target, app: str) -> dict[str, str]:
     """The decoded values of the Secret(s) generated for `app`; an unknown app lists the known ones."""
-    from kubernetes import client
-    from kubernetes.client.exceptions import ApiException
-    from urllib3.exceptions import HTTPError
-
-    api = _api_client(platform.kubeconfig())
-    core = client.CoreV1Api(api)
+    kube = connect(platform.kubeconfig())
     try:
-        secrets = _generated_secrets(core)
-    except ApiException as e:
-        raise MlopsError(f"cannot list Secrets: HTTP {e.status} {e.reason}", exit_code=EXIT_RUN_FAILED) from e
-    except (HTTPError, OSError) as e:
-        raise MlopsError(f"{api.configuration.host} does not answer: {e}", exit_code=EXIT_RUN_FAILED) from e
-    mine = [s for s in secrets if app in (app_of(s), s.metadata.name)]
+        secrets = _generated_secrets(kube)
+    except kube_errors.KubeError as e:
+        raise MlopsError(f"cannot list Secrets: {e}", exit_code=EXIT_RUN_FAILED) from e
+    mine = [s for s in secrets if app in (app_of(s), s["metadata"]["name"])]
     if not mine:
         known = sorted({app_of(s) for s in secrets})
         raise MlopsError(
@@ -340,7 +322,7 @@ def read_credentials(platform: Target, app: str) -> dict[str, str]:
         )
     values: dict[str, str] = {}
     for secret in mine:
-        prefix = f"{secret.metadata.name}." if len(mine) > 1 else ""
-        for key, raw in sorted((secret.data or {}).items()):
+        prefix = f"{secret['metadata']['name']}." if len(mine) > 1 else ""
+        for key, raw in sorted((secret.get("data") or {}).items()):
             values[prefix + key] = base64.b64decode(raw).decode(errors="replace")
     return values

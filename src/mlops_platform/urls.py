@@ -135,13 +135,15 @@ def operator_urls(
     return out + _environments(values)
 
 
-def node_ports(core, values: dict[str, Any]) -> dict[tuple[str, str], int]:
-    """(namespace, Service) -> first node port, for the NodePort exposure; {} otherwise."""
+def node_ports(kube, values: dict[str, Any]) -> dict[tuple[str, str], int]:
+    """(namespace, Service) -> first node port, for the NodePort exposure; {} otherwise.
+
+    kube: the collection's KubeClient (one list of every Service)."""
     if (values.get("platform_service_exposure") or "Ingress") != "NodePort":
         return {}
     out = {}
-    for svc in core.list_service_for_all_namespaces(_request_timeout=10).items:
-        ports = [p.node_port for p in (svc.spec.ports or []) if p.node_port]
+    for svc in kube.request("GET", "/api/v1/services", action="listing", ref="Services")["items"]:
+        ports = [p["nodePort"] for p in (svc.get("spec") or {}).get("ports") or [] if p.get("nodePort")]
         if ports:
-            out[(svc.metadata.namespace, svc.metadata.name)] = ports[0]
+            out[(svc["metadata"]["namespace"], svc["metadata"]["name"])] = ports[0]
     return out

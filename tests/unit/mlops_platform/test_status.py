@@ -89,64 +89,57 @@ def test_environments_in_order_with_their_last_promotion():
     ],
 )
 def test_app_of_a_generated_secret(name, labels, expected):
-    from types import SimpleNamespace
-
     from mlops_platform.status import app_of
 
-    secret = SimpleNamespace(metadata=SimpleNamespace(name=name, namespace="platform", labels=labels))
+    secret = {"metadata": {"name": name, "namespace": "platform", "labels": labels}}
     assert app_of(secret) == expected
 
 
 class FakeKube:
-    """CoreV1Api and CustomObjectsApi of a cluster with environment Applications and a history."""
+    """The collection's KubeClient (its `request`) on a cluster with environment Applications
+    and a history; each call is recorded by what it reads."""
+
+    server = "https://127.0.0.1:6443"
 
     def __init__(self, apps: list[dict], history_name: str, records: list[dict]):
         self.apps, self.history_name, self.records = apps, history_name, records
         self.calls: list[str] = []
 
-    def list_cluster_custom_object(self, group, version, plural, **_kw):
-        self.calls.append(f"list {plural}")
-        return {"items": self.apps if plural == "applications" else []}
-
-    def list_namespaced_custom_object(self, group, version, namespace, plural, **_kw):
-        self.calls.append(f"list {plural} in {namespace}")
-        return {"items": [a for a in self.apps if a["metadata"]["namespace"] == namespace]}
-
-    def read_namespaced_config_map(self, name, namespace, **_kw):
+    def request(self, method, path, *, query=None, allow=(), **_kw):
         import json
-        from types import SimpleNamespace
 
-        from kubernetes.client.exceptions import ApiException
-
-        self.calls.append(f"get configmap {namespace}/{name}")
-        if name != self.history_name:
-            raise ApiException(status=404, reason="Not Found")
-        return SimpleNamespace(data={"history.json": json.dumps(self.records)})
-
-    def list_secret_for_all_namespaces(self, **_kw):
-        from types import SimpleNamespace
-
-        self.calls.append("list secrets")
-        return SimpleNamespace(items=[])
+        assert method == "GET", path
+        if path == "/version":
+            return {"gitVersion": "v1.36.3"}
+        if path.startswith("/apis/argoproj.io/v1alpha1/"):
+            plural = path.rsplit("/", 1)[1]
+            self.calls.append(f"list {plural}")
+            return {"items": self.apps if plural == "applications" else []}
+        if "/configmaps/" in path:
+            namespace, name = path.split("/")[4], path.rsplit("/", 1)[1]
+            self.calls.append(f"get configmap {namespace}/{name}")
+            if name != self.history_name:
+                assert 404 in allow
+                return None
+            meta = {"namespace": namespace, "name": name}
+            return {"metadata": meta, "data": {"history.json": json.dumps(self.records)}}
+        if path == "/api/v1/secrets":
+            self.calls.append("list secrets")
+            assert "managed-by=mlops-platform" in query["labelSelector"]
+            return {"items": []}
+        raise AssertionError(f"unexpected read {path}")
 
 
 def test_status_reads_the_configured_history_in_one_round_of_lists(monkeypatch, tmp_path):
     """environments_promotion_history_name is the ConfigMap status reads; each kind is listed once."""
     from types import SimpleNamespace
 
-    from kubernetes import client
-
     from mlops_platform import status
 
     record = {"to": "canary", "from": "staging", "version": "2", "image": "2", "result": "succeeded",
               "time": "t1", "operation": "promote"}
     kube = FakeKube([app("model-service-canary", dest="model-service-canary")], "team-history", [record])
-    monkeypatch.setattr(status, "_api_client", lambda _path: SimpleNamespace(configuration=SimpleNamespace(
-        host="https://127.0.0.1:6443")))
-    monkeypatch.setattr(client, "VersionApi", lambda _api: SimpleNamespace(
-        get_code=lambda **_kw: SimpleNamespace(git_version="v1.36.3")))
-    monkeypatch.setattr(client, "CustomObjectsApi", lambda _api: kube)
-    monkeypatch.setattr(client, "CoreV1Api", lambda _api: kube)
+    monkeypatch.setattr(status, "connect", lambda _path: kube)
     values = {"mlops_target": "local", "environments_promotion_history_name": "team-history"}
     target = SimpleNamespace(root=tmp_path, inventory=tmp_path, vars=lambda _names: values,
                              kubeconfig=lambda: tmp_path / "kubeconfig")
