@@ -112,7 +112,8 @@ build_kwok() {
 }
 
 # ArgoCD from the fixture's source (the Go proxy cannot serve its nested gitops-engine
-# module): one multi-call binary, run as application-controller and repo-server by name.
+# module): a multi-call binary of only the commands run here (tests/envtest/argocd/main.go,
+# built inside the release's tree), run as application-controller and repo-server by name.
 build_argocd() {
   local out=$1 v=$ARGOCD_VERSION dir="$CACHE/go/argo-cd-$ARGOCD_VERSION" src="$FIXTURES/src/argo-cd-v$ARGOCD_VERSION"
   if [ -x "$dir/bin/argocd" ]; then
@@ -126,8 +127,9 @@ build_argocd() {
     # The release's commit, as PROVENANCE.md records it: `argocd version` then says v$v.
     local pkg=github.com/argoproj/argo-cd/v3/common commit
     commit=$(grep -F "src/argo-cd-v$v-src.tar.gz" "$FIXTURES/PROVENANCE.md" | grep -o '[0-9a-f]\{40\}' | head -n1)
+    mkdir -p "$dir/src/cmd/mlops-local" && cp "$ROOT/tests/envtest/argocd/main.go" "$dir/src/cmd/mlops-local/"
     (cd "$dir/src" && go build -trimpath -o "$dir/bin/argocd.tmp" -ldflags \
-      "-X $pkg.version=$v -X $pkg.gitTag=v$v -X $pkg.gitCommit=$commit -X $pkg.gitTreeState=clean" ./cmd) \
+      "-X $pkg.version=$v -X $pkg.gitTag=v$v -X $pkg.gitCommit=$commit -X $pkg.gitTreeState=clean" ./cmd/mlops-local) \
       && mv "$dir/bin/argocd.tmp" "$dir/bin/argocd"
   fi
   for name in argocd argocd-application-controller argocd-repo-server git-verify-wrapper.sh gpg-wrapper.sh; do
