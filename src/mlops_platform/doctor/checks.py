@@ -126,18 +126,19 @@ def check_aliases(status: Status, mlflow_url: str, model: str) -> list[Finding]:
     ]
 
 
-def check_certificates(api_client, now: datetime.datetime) -> list[Finding]:
-    from kubernetes import client
-    from kubernetes.client.exceptions import ApiException
+def check_certificates(kube, now: datetime.datetime) -> list[Finding]:
+    """kube: the collection's KubeClient (status.connect)."""
+    from ..status import kube_errors
 
     try:
-        certs = client.CustomObjectsApi(api_client).list_cluster_custom_object(
-            "cert-manager.io", "v1", "certificates", _request_timeout=10
-        )["items"]
-    except ApiException as e:
-        if e.status == 404:
-            return [Finding("certificates", SKIPPED, "cert-manager is not installed")]
-        return [Finding("certificates", ATTENTION, f"cannot list Certificates: HTTP {e.status}")]
+        listing = kube.request(
+            "GET", "/apis/cert-manager.io/v1/certificates", action="listing", ref="Certificates", allow=(404,)
+        )
+    except kube_errors.KubeError as e:
+        return [Finding("certificates", ATTENTION, f"cannot list Certificates: {e}")]
+    if listing is None:
+        return [Finding("certificates", SKIPPED, "cert-manager is not installed")]
+    certs = listing.get("items", [])
     out = []
     for c in certs:
         ref = f"Certificate {c['metadata'].get('namespace', '')}/{c['metadata']['name']}"
@@ -297,15 +298,15 @@ def run_doctor(platform: Platform, now: datetime.datetime | None = None) -> Repo
     report.findings += check_nodes(platform, target)
     report.findings += check_cluster(status, str(values.get("mlops_kubernetes_version") or ""))
     if status.cluster.reachable:
-        from ..status import _api_client
+        from ..status import connect
 
-        api_client = _api_client(Path(status.cluster.kubeconfig))
+        kube = connect(Path(status.cluster.kubeconfig))
         report.findings += check_applications(status)
         report.findings += check_aliases(
             status,
             str(values.get("environments_promotion_mlflow_url") or ""),
             str(values.get("environments_model_name") or ""),
         )
-        report.findings += check_certificates(api_client, now)
+        report.findings += check_certificates(kube, now)
     report.findings += check_backups(values.get("mlops_backup"), platform.root, now)
     return report

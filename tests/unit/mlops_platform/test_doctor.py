@@ -50,14 +50,7 @@ def test_applications_out_of_sync_are_named():
     assert [f.detail for f in found] == ["Application minio: OutOfSync/Degraded"]
 
 
-class FakeCustom:
-    def __init__(self, items):
-        self.items = items
-
-
-def test_certificates(monkeypatch):
-    from kubernetes import client
-
+def test_certificates():
     items = [
         {"metadata": {"name": "ok", "namespace": "platform"},
          "status": {"conditions": [{"type": "Ready", "status": "True"}], "notAfter": "2027-03-01T00:00:00Z"}},
@@ -66,15 +59,12 @@ def test_certificates(monkeypatch):
         {"metadata": {"name": "broken", "namespace": "platform"}, "status": {"conditions": []}},
     ]  # fmt: skip
 
-    class Custom:
-        def __init__(self, api_client):
-            pass
-
-        def list_cluster_custom_object(self, *args, **kwargs):
+    class Kube:  # the collection's KubeClient
+        def request(self, method, path, **_kw):
+            assert (method, path) == ("GET", "/apis/cert-manager.io/v1/certificates")
             return {"items": items}
 
-    monkeypatch.setattr(client, "CustomObjectsApi", Custom)
-    found = checks.check_certificates(None, NOW)
+    found = checks.check_certificates(Kube(), NOW)
     assert [f.detail for f in found] == [
         "Certificate platform/soon expires in 4 days (2026-12-05T12:00:00Z)",
         "Certificate platform/broken is not Ready",
