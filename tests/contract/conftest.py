@@ -36,6 +36,10 @@ OPTIONS = {
     "platform_s3_secret_key": "contract-secret-key",
     # A failure webhook: Alertmanager then routes failed workflows to it.
     "workflows_failure_webhook_secret": "workflow-failure-webhook",
+    # The database restored from its backups under / (to a point in time); it archives to /restored/.
+    "platform_postgresql_recovery_path": "/",
+    "platform_postgresql_recovery_target_time": "2026-12-01T03:00:00Z",
+    "platform_postgresql_backup_path": "/restored/",
 }
 #: Release manifests the gitops and workflows stages install (their Services are reached through
 #: Traefik), at the releases the roles pin (test_pins checks they are the fixtures'), in the
@@ -209,7 +213,12 @@ def stages(kube, kubeconfig, shared_fixtures, openstack_config, tmp_path_factory
     for r in runs.values():
         r["secrets"] = secrets
     items = kube.request("GET", "/apis/argoproj.io/v1alpha1/namespaces/argocd/appprojects")["items"]
-    return {"runs": runs, "projects": {p["metadata"]["name"]: p for p in items}}
+    return {
+        "runs": runs,
+        "projects": {p["metadata"]["name"]: p for p in items},
+        # What the stages printed (the json callback's answer), for the no-secret-in-output checks.
+        "output": json.dumps(data),
+    }
 
 
 @pytest.fixture(scope="session")

@@ -635,6 +635,27 @@ def secret_reads(rendered: Rendered):
             if (role.get("passwordSecret") or {}).get("name"):
                 for key in ("username", "password"):
                     yield obj.ref, obj.namespace, role["passwordSecret"]["name"], key, False
+        for where, store in barman_object_stores(obj):
+            for ref in (store.get("s3Credentials") or {}).values():
+                if isinstance(ref, dict):  # not inheritFromIAMRole
+                    yield f"{obj.ref} {where}", obj.namespace, ref["name"], ref["key"], False
+
+
+def barman_object_stores(cluster: Obj) -> list[tuple[str, dict]]:
+    """(where, barmanObjectStore) of a CloudNativePG Cluster: its backups' and each external cluster's."""
+    spec = cluster.body.get("spec") or {}
+    out = []
+    if ((spec.get("backup") or {}).get("barmanObjectStore")) is not None:
+        out.append(("spec.backup.barmanObjectStore", spec["backup"]["barmanObjectStore"]))
+    for i, ext in enumerate(spec.get("externalClusters") or []):
+        if ext.get("barmanObjectStore") is not None:
+            out.append(
+                (
+                    f"spec.externalClusters[{i}] ({ext.get('name')}).barmanObjectStore",
+                    ext["barmanObjectStore"],
+                )
+            )
+    return out
 
 
 def known_secrets(rendered: Rendered) -> dict[tuple[str, str], tuple[str, set[str] | None]]:

@@ -14,10 +14,13 @@ import yaml
 
 class LOADER(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """Safe loading, with a plain `=` read as the string it is in some CRDs' schemas (YAML 1.1
-    would make it the 'value' tag, which no loader constructs)."""
+    would make it the 'value' tag, which no loader constructs), and an unquoted timestamp read as
+    a string, as Kubernetes' and ArgoCD's YAML decoding (go-yaml v2 into interface{}) reads it
+    (the cluster chart renders a recovery target time unquoted)."""
 
 
 LOADER.add_constructor("tag:yaml.org,2002:value", yaml.constructor.SafeConstructor.construct_yaml_str)
+LOADER.add_constructor("tag:yaml.org,2002:timestamp", yaml.constructor.SafeConstructor.construct_yaml_str)
 
 
 @dataclass

@@ -87,6 +87,18 @@ def test_a_secret_key_the_role_does_not_make_is_caught(shipped):
     ), problems
 
 
+def test_a_backup_secret_key_the_cluster_names_but_nobody_makes_is_caught(shipped):
+    pg = _one(shipped, "Cluster", "postgresql")
+    pg.body["spec"]["backup"]["barmanObjectStore"]["s3Credentials"]["secretAccessKey"]["key"] = "secretKey"
+    problems, _ = refs.check_secret_keys(shipped, {})
+    assert any(
+        "spec.backup.barmanObjectStore" in p.a
+        and "Secret platform/postgresql-backup-s3" in p.b
+        and "secretKey" in p.why
+        for p in problems
+    ), problems
+
+
 def test_a_claim_off_our_config_is_caught(shipped):
     config = yaml.safe_load(OPENSTACK_CONFIG.read_text())
     sizes = {**_sizes(config), "minio": "75Gi"}

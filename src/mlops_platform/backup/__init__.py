@@ -270,7 +270,10 @@ def restore(
         result.notes.append(
             f"database: restore CloudNativePG backup {db['backup_id']} of Cluster "
             f"{db['namespace']}/{db['cluster']} "
-            "by bootstrapping the Cluster from the object store (bootstrap.recovery)"
+            "by bootstrapping the Cluster from the object store: delete the Cluster, set "
+            "platform_postgresql_recovery_path to the path its backups are under and "
+            "platform_postgresql_backup_path to a new one (platform_postgresql_recovery_target_time "
+            f"{db.get('stopped') or 'the backup end'} for this backup's moment), then run the platform stage"
         )
     result.seconds = round((datetime.datetime.now(datetime.UTC) - started).total_seconds(), 3)
     if report.conflicts and not dry_run:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from cnpg_cluster import Barman
 
 ROOT = Path(__file__).resolve().parents[3]
 CACHE = ROOT / ".cache"
@@ -111,10 +112,11 @@ def start_s3(work: Path) -> S3Server:
 
 
 class Postgres:
-    """One PostgreSQL server in its own data directory, owned and run by `postgres`."""
+    """One PostgreSQL server in its own data directory, owned and run by `postgres`, archiving
+    its WAL where `target` says (the rendered Cluster's backup section, cluster.Barman)."""
 
-    def __init__(self, s3: S3Server, archive: str, server_name: str = "platform"):
-        self.s3, self.archive, self.server_name = s3, archive, server_name
+    def __init__(self, s3: S3Server, target: Barman):
+        self.s3, self.target = s3, target
         self.base = Path(tempfile.mkdtemp(prefix="mlops-drill-pg-"))
         self.data = self.base / "data"
         self.port = free_port()
@@ -139,7 +141,7 @@ class Postgres:
             cwd=self.base,
         )
 
-    def barman(self, tool: str, *args: str) -> subprocess.CompletedProcess:
+    def barman(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return self.as_postgres(
             str(CACHE / "barman" / "bin" / tool),
             "--cloud-provider",
@@ -147,12 +149,15 @@ class Postgres:
             "--endpoint-url",
             self.s3.url,
             *args,
+            check=check,
         )
 
-    def configure(self, recovery: bool = False) -> None:
+    def configure(self, recovery_from: Barman | None = None) -> None:
+        """postgresql.auto.conf: WAL archived to the target; with recovery_from, WAL replayed from it."""
+        t = self.target
         archive_cmd = (
             f"barman-cloud-wal-archive --cloud-provider aws-s3 --endpoint-url {self.s3.url} "
-            f"{self.archive} {self.server_name} %p"
+            f"{' '.join(t.wal_flags)} {t.destination} {t.server_name} %p"
         )
         conf = [
             "listen_addresses = '127.0.0.1'",
@@ -164,10 +169,11 @@ class Postgres:
             "archive_timeout = 60",
             "fsync = off",
         ]
-        if recovery:
+        if recovery_from:
+            src = recovery_from
             conf += [
                 "restore_command = 'barman-cloud-wal-restore --cloud-provider aws-s3 "
-                f"--endpoint-url {self.s3.url} {self.archive} {self.server_name} %f %p'",
+                f"--endpoint-url {self.s3.url} {src.destination} {src.server_name} %f %p'",
                 "recovery_target_action = 'promote'",
             ]
             (self.data / "recovery.signal").touch()

@@ -4,7 +4,10 @@ Real pieces: the local kube-apiserver with ArgoCD's CRDs (the platform's objects
 from Debian holding MLflow's registry, barman-cloud (the tool CloudNativePG runs in its pods)
 for the database, MLflow's server with artifacts in S3, moto's S3 server as both the platform
 object store and the backup store, and `mlopsctl backup` / `mlopsctl restore` for the rest.
-The drill prints its times and sizes (the issue note quotes them).
+barman-cloud gets what the platform's Cluster says (cnpg_cluster.py): it archives and backs up
+where the shipped Cluster's backup section points, with its flags, and restores from where the
+Cluster restored by platform_postgresql_recovery_path reads, then archives to that Cluster's
+new path. The drill prints its times and sizes (the issue note quotes them).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import subprocess
 import time
 import uuid
 
+import cnpg_cluster
 import pytest
 import requests
 import services
@@ -24,15 +28,29 @@ from kubernetes import client, config
 pytestmark = pytest.mark.controlplane
 
 ARGO = ("argoproj.io", "v1alpha1")
-BACKUP_BUCKET, ARTIFACT_BUCKET, WAL_BUCKET = "platform-backups", "mlflow", "pg-backups"
+BACKUP_BUCKET, ARTIFACT_BUCKET = "platform-backups", "mlflow"
+#: The restored Cluster: bootstrapped from the backups under /, archiving to /restored/.
+RECOVERY = {"platform_postgresql_recovery_path": "/", "platform_postgresql_backup_path": "/restored/"}
 MODEL = "drill-model"
 ALIASES = {"staging": "3", "canary": "2", "production": "1"}
 
 
 @pytest.fixture(scope="module")
-def s3(tmp_path_factory):
+def clusters(tmp_path_factory, shared_fixtures) -> dict[str, dict]:
+    """The Cluster as shipped and as restored, rendered from the chart with the role's values."""
+    work = tmp_path_factory.mktemp("cluster")
+    return {
+        "shipped": cnpg_cluster.rendered_cluster(work, shared_fixtures),
+        "restored": cnpg_cluster.rendered_cluster(work, shared_fixtures, RECOVERY),
+    }
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory, clusters):
     server = services.start_s3(tmp_path_factory.mktemp("s3"))
-    server.make_buckets(BACKUP_BUCKET, ARTIFACT_BUCKET, WAL_BUCKET)
+    server.make_buckets(
+        BACKUP_BUCKET, ARTIFACT_BUCKET, cnpg_cluster.backup_target(clusters["shipped"]).bucket
+    )
     yield server
     services.stop(server.proc)
 
@@ -161,11 +179,18 @@ def fill_mlflow(mlflow: services.Mlflow) -> None:
         ).raise_for_status()
 
 
-def test_backup_destroy_restore(kubeconfig, argo_crds, s3, tmp_path, capsys):
+def test_backup_destroy_restore(kubeconfig, argo_crds, clusters, s3, tmp_path, capsys):
     kube = config.new_client_from_config(config_file=kubeconfig)
     ns = f"drill-{uuid.uuid4().hex[:6]}"
-    archive = f"s3://{WAL_BUCKET}/{ns}"
-    pg = services.Postgres(s3, archive)
+    target = cnpg_cluster.backup_target(clusters["shipped"])
+    source = cnpg_cluster.recovery_source(clusters["restored"])
+    after = cnpg_cluster.backup_target(clusters["restored"])
+    # What CloudNativePG would do: the restored Cluster reads what the shipped one wrote, and
+    # archives elsewhere (the restore itself below fails if the first two disagree).
+    assert (source.destination, source.server_name) == (target.destination, target.server_name)
+    assert after.destination != target.destination and after.bucket == target.bucket
+    assert cnpg_cluster.http_endpoint(target.endpoint), target.endpoint
+    pg = services.Postgres(s3, target)
     inventory = tmp_path / "inventory"
     (inventory / "group_vars" / "all").mkdir(parents=True)
     (inventory / "hosts.yml").write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
@@ -199,14 +224,15 @@ def test_backup_destroy_restore(kubeconfig, argo_crds, s3, tmp_path, capsys):
         t0 = time.monotonic()
         pg.barman(
             "barman-cloud-backup",
+            *target.backup_flags,
             "-h",
             "127.0.0.1",
             "-p",
             str(pg.port),
             "-U",
             "postgres",
-            archive,
-            pg.server_name,
+            target.destination,
+            target.server_name,
         )
         figures["database backup s"] = time.monotonic() - t0
         t0 = time.monotonic()
@@ -219,7 +245,9 @@ def test_backup_destroy_restore(kubeconfig, argo_crds, s3, tmp_path, capsys):
         sizes = {
             o.object_name: o.size for o in s3.client().list_objects(BACKUP_BUCKET, prefix=ns, recursive=True)
         }
-        sizes_db = sum(o.size for o in s3.client().list_objects(WAL_BUCKET, prefix=ns, recursive=True))
+        sizes_db = sum(
+            o.size for o in s3.client().list_objects(target.bucket, prefix=_prefix(target), recursive=True)
+        )
         figures["backup store bytes"], figures["database archive bytes"] = sum(sizes.values()), sizes_db
         encrypted = s3.client().get_object(BACKUP_BUCKET, f"{ns}/backups/{info['id']}/objects.enc").read()
         for value in ("rootPassword", services.S3_KEYS["AWS_SECRET_ACCESS_KEY"]):
@@ -238,8 +266,14 @@ def test_backup_destroy_restore(kubeconfig, argo_crds, s3, tmp_path, capsys):
 
         # -- restore: database first (barman-cloud-restore + WAL replay), then mlopsctl restore
         t0 = time.monotonic()
-        pg.barman("barman-cloud-restore", archive, pg.server_name, "latest", str(pg.data))
-        pg.configure(recovery=True)
+        pg.barman("barman-cloud-restore", source.destination, source.server_name, "latest", str(pg.data))
+        # CloudNativePG checks that a new Cluster's archive holds no WAL before it archives:
+        # the backups' path does, the restored Cluster's path does not.
+        assert pg.barman("barman-cloud-check-wal-archive", target.destination, target.server_name,
+                         check=False).returncode != 0  # fmt: skip
+        pg.barman("barman-cloud-check-wal-archive", after.destination, after.server_name)
+        pg.target = after
+        pg.configure(recovery_from=source)
         pg.start()
         figures["database restore s"] = time.monotonic() - t0
         # The platform's object-store credentials come back with the objects: restore them first.
@@ -278,6 +312,14 @@ def test_backup_destroy_restore(kubeconfig, argo_crds, s3, tmp_path, capsys):
             core.read_namespaced_secret("grafana-admin", f"{ns}-platform").data["admin-password"]
             == base64.b64encode(b"changed").decode()
         )
+
+        # The restored database archives to the restored Cluster's path (its new timeline's history first).
+        deadline = time.monotonic() + 120
+        while not list(s3.client().list_objects(after.bucket, prefix=_prefix(after), recursive=True)):
+            assert time.monotonic() < deadline, (
+                f"nothing archived under {after.destination}{after.server_name}/"
+            )
+            time.sleep(1)
     finally:
         if mlflow is not None:
             services.stop(mlflow.proc)
@@ -300,3 +342,9 @@ def delete_platform_objects(kube, ns: str) -> None:
     for plural in ("applications", "appprojects"):
         for o in custom.list_namespaced_custom_object(*ARGO, ns, plural)["items"]:
             custom.delete_namespaced_custom_object(*ARGO, ns, plural, o["metadata"]["name"])
+
+
+def _prefix(b: cnpg_cluster.Barman) -> str:
+    """The object prefix barman-cloud writes a server's backups and WAL under."""
+    path = b.destination.removeprefix("s3://").split("/", 1)[1]
+    return f"{path}{b.server_name}/"

@@ -182,3 +182,32 @@ def test_duplicate_app_in_platform_list_fails_before_any_change(converged, kubec
     assert data["stats"]["localhost"]["changed"] == 0
     message = " ".join(failures(data))
     assert "platform_apps lists minio more than once" in message
+
+
+def test_the_object_stores_keys_are_copied_where_backups_and_workflow_logs_read_them(converged, kube):
+    """CloudNativePG's backup Secret and Argo's artifact Secret hold the object store's keys
+    (compared, never printed); the controller's artifact repository archives logs with them."""
+    import yaml
+
+    def data(ns, name):
+        return kube.request("GET", f"/api/v1/namespaces/{ns}/secrets/{name}")["data"]
+
+    source = data("platform", "minio-credentials")
+    keys = (source["rootUser"], source["rootPassword"])
+    backup = data("platform", "postgresql-backup-s3")
+    assert (backup["ACCESS_KEY_ID"], backup["ACCESS_SECRET_KEY"]) == keys
+    cm = kube.request("GET", "/api/v1/namespaces/argo/configmaps/workflow-controller-configmap")
+    repo = yaml.safe_load(cm["data"]["artifactRepository"])
+    assert repo["archiveLogs"] is True and repo["s3"]["bucket"] == "argo-workflows", repo
+    s3 = repo["s3"]
+    copy = data("argo", s3["accessKeySecret"]["name"])
+    assert (copy[s3["accessKeySecret"]["key"]], copy[s3["secretKeySecret"]["key"]]) == keys
+
+
+def test_a_restore_onto_the_backup_path_fails_before_any_change(converged, kubeconfig):
+    # The default backup path is /: a Cluster restored from / would archive over its own backups.
+    data, _ = run_stage("platform", kubeconfig, "-e", '{"platform_postgresql_recovery_path": "/"}')
+    assert data["stats"]["localhost"]["failures"] == 1
+    assert data["stats"]["localhost"]["changed"] == 0
+    message = " ".join(failures(data))
+    assert "platform_postgresql_recovery_path" in message and "other than the backup path" in message
