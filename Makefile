@@ -66,8 +66,9 @@ test-terraform:
 test-molecule:
 	scripts/molecule.sh
 
+# The slowest tests are listed at the end, to keep the tier's time in view.
 test-integration:
-	$(PYTEST) tests/integration
+	$(PYTEST) --durations=25 tests/integration
 
 test-rehearsal:
 	scripts/rehearsal-test.sh
