@@ -24,15 +24,9 @@ author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
   - mlops.platform.attributes
+  - mlops.platform.attributes.dry_run
   - mlops.platform.kube
   - mlops.platform.wait
-attributes:
-  check_mode:
-    details:
-      - The API server validates the objects with a dry run; nothing is stored.
-  diff_mode:
-    details:
-      - Shows the managed fields before and after.
 options:
   annotations:
     description: Extra annotations of the Application.

@@ -20,11 +20,9 @@ author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
   - mlops.platform.attributes
+  - mlops.platform.attributes.dry_run
   - mlops.platform.kube
 attributes:
-  check_mode:
-    details:
-      - The API server validates the objects with a dry run; nothing is stored.
   diff_mode:
     details:
       - Shows the managed fields before and after, with Secret values hidden.
