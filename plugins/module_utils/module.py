@@ -60,6 +60,14 @@ def mapping_problems(spec: dict, params: dict, prefix: str = "") -> list[str]:
     return problems
 
 
+def options_to(cls, params: dict, **given):
+    """The dataclass `cls` from the module options named as its fields; `given` sets the others."""
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in given]
+    return cls(**{name: params[name] for name in names}, **given)
+
+
 def build_module(argument_spec: dict, **kwargs):
     """AnsibleModule(argument_spec, **kwargs), failing first with field-named errors for bad mappings.
 
