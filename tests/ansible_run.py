@@ -1,8 +1,9 @@
-"""How the tests run ansible-playbook: this checkout's ansible.cfg, the json callback, a kubeconfig."""
+"""How the tests run ansible-playbook and ansible-inventory: this checkout's ansible.cfg, a kubeconfig."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,3 +22,15 @@ def playbook_env(kubeconfig: str | None = None, **extra: str) -> dict[str, str]:
     if kubeconfig:
         env["MLOPS_KUBECONFIG"] = kubeconfig
     return env
+
+
+def inventory_list(source, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`ansible-inventory -i SOURCE --list` from the checkout, in `env`; the caller checks the result."""
+    return subprocess.run(
+        ["ansible-inventory", "-i", str(source), "--list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )

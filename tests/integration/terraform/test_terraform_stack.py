@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_run import inventory_list
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests" / "fixtures" / "terraform" / "local_stack"
@@ -241,28 +242,14 @@ def test_inventory_plugin_reads_terraform_output(tmp_path):
     config = tmp_path / "terraform.yml"
     config.write_text("plugin: mlops.platform.terraform\nproject_path: cluster\nworkspace: blue\n")
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-    proc = subprocess.run(
-        ["ansible-inventory", "-i", str(config), "--list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
+    proc = inventory_list(config, env)
     assert proc.returncode == 0, proc.stderr
     inv = json.loads(proc.stdout)
     assert sorted(inv["_meta"]["hostvars"]) == ["cp1", "w1", "w2"]
     assert inv["_meta"]["hostvars"]["w2"]["ansible_ssh_common_args"] == "-o ProxyJump=debian@203.0.113.50"
     # The default workspace has no outputs yet: one warning and an empty inventory.
     config.write_text("plugin: mlops.platform.terraform\nproject_path: cluster\n")
-    proc = subprocess.run(
-        ["ansible-inventory", "-i", str(config), "--list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
+    proc = inventory_list(config, env)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["_meta"]["hostvars"] == {}
     assert "no Terraform outputs yet" in " ".join(proc.stderr.split())
