@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible_run import inventory_list
+from tf_support import mirror_env, terraform
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests" / "fixtures" / "terraform" / "local_stack"
@@ -199,9 +200,7 @@ time.sleep(120)
 
 def test_real_modules_validate_with_the_provider_schema(tmp_path):
     """terraform validate of terraform/ and terraform/data-volume with the real OpenStack provider."""
-    rc_file = os.environ.get("TF_CLI_CONFIG_FILE", str(ROOT / ".cache" / "terraformrc"))
-    if not Path(rc_file).is_file():
-        pytest.fail(f"{rc_file} is missing: run `make test-deps` (scripts/build-go.sh provider)")
+    env = mirror_env()
     for rel in ("terraform", "terraform/data-volume"):
         src = ROOT / rel
         dest = tmp_path / rel.replace("/", "_")
@@ -209,18 +208,9 @@ def test_real_modules_validate_with_the_provider_schema(tmp_path):
         if rel == "terraform":
             dest_modules = dest / "modules"
             assert dest_modules.is_dir()
-        env = dict(os.environ, TF_CLI_CONFIG_FILE=rc_file)
-        init = subprocess.run(
-            ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
-            cwd=dest,
-            capture_output=True,
-            text=True,
-            env=env,
-        )
+        init = terraform("init", "-backend=false", "-input=false", "-no-color", cwd=dest, env=env)
         assert init.returncode == 0, f"{rel}: init failed:\n{init.stdout}\n{init.stderr}"
-        val = subprocess.run(
-            ["terraform", "validate", "-json"], cwd=dest, capture_output=True, text=True, env=env
-        )
+        val = terraform("validate", "-json", cwd=dest, env=env)
         report = json.loads(val.stdout)
         assert report["valid"], f"{rel}: {report['diagnostics']}"
 
