@@ -10,15 +10,11 @@ ROOT = Path(__file__).resolve().parents[1]
 ANSIBLE_PLAYBOOK = str(ROOT / ".cache/venv/bin/ansible-playbook")
 
 
-def playbook_env(kubeconfig: str | None = None, **extra: str) -> dict[str, str]:
+def playbook_env(kubeconfig: str | None = None, *, json_output: bool = True, **extra: str) -> dict[str, str]:
     """os.environ plus our ansible.cfg and the json stdout callback (MLOPS_KUBECONFIG when given)."""
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_CALLBACKS_ENABLED="",
-        **extra,
-    )
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_CALLBACKS_ENABLED="", **extra)
+    if json_output:
+        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     if kubeconfig:
         env["MLOPS_KUBECONFIG"] = kubeconfig
     return env
