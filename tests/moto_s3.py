@@ -44,6 +44,7 @@ def s3ctl(url: str, op: str, key: str = "", body: str = "") -> str:
         [str(MOTO_BIN / "python"), "-c", S3CTL, url, op, key],
         input=body,
         capture_output=True,
+        check=False,
         text=True,
         timeout=60,
     )

@@ -21,4 +21,4 @@ def mirror_env() -> dict[str, str]:
 
 def terraform(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     """`terraform ARGS...` in `cwd`, its output captured; the caller checks the result."""
-    return subprocess.run(["terraform", *args], cwd=cwd, capture_output=True, text=True, env=env)
+    return subprocess.run(["terraform", *args], cwd=cwd, capture_output=True, text=True, env=env, check=False)
