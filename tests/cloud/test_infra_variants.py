@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import PUBLIC_KEY, ROOT, TIMES, ensure_keypair, leftovers
 from moto_s3 import backend_config, moto_s3
+from terraform_run import terraform
 
 
 @pytest.fixture
@@ -97,15 +98,7 @@ def test_examples_apply_on_an_empty_project_and_destroy(conn, clouds_env, tmp_pa
     for example in examples:
 
         def tf(*args: str, root: Path = example) -> subprocess.CompletedProcess:
-            return subprocess.run(
-                ["terraform", *args, "-input=false", "-no-color"],
-                capture_output=True,
-                check=False,
-                text=True,
-                env=env,
-                cwd=root,
-                timeout=900,
-            )
+            return terraform(*args, "-input=false", "-no-color", cwd=root, env=env, timeout=900)
 
         assert tf("init").returncode == 0
         started = time.monotonic()

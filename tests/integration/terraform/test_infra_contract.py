@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "unit" / "plugins" / "module_utils" / "config"))
 
 from ansible_collections.mlops.platform.plugins.module_utils.config import infra  # noqa: E402
+from terraform_run import mirror_env, terraform  # noqa: E402
 from test_infra import shipped_config  # noqa: E402
-from tf_support import mirror_env, terraform  # noqa: E402
 
 
 def test_shipped_config_plans_on_the_real_root(tmp_path):

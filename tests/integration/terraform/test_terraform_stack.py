@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible_run import inventory_list
-from tf_support import mirror_env, terraform
+from terraform_run import mirror_env, terraform
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests" / "fixtures" / "terraform" / "local_stack"

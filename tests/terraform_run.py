@@ -1,4 +1,4 @@
-"""What the Terraform integration tests share: the local provider mirror and a terraform run."""
+"""How the tests run terraform: with the local provider mirror, output captured."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def mirror_env() -> dict[str, str]:
@@ -19,6 +19,10 @@ def mirror_env() -> dict[str, str]:
     return dict(os.environ, TF_CLI_CONFIG_FILE=rc)
 
 
-def terraform(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+def terraform(
+    *args: str, cwd: Path, env: dict[str, str], timeout: float | None = None
+) -> subprocess.CompletedProcess:
     """`terraform ARGS...` in `cwd`, its output captured; the caller checks the result."""
-    return subprocess.run(["terraform", *args], cwd=cwd, capture_output=True, text=True, env=env, check=False)
+    return subprocess.run(
+        ["terraform", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
