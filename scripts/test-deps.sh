@@ -6,6 +6,19 @@
 # `test-deps.sh mlflow redis` runs only those steps (`make run` needs them).
 source "$(dirname "$0")/lib.sh"
 
+# python_env DIR PYTHON BIN NAME WHY PACKAGE...: a Python environment of its own at DIR (made
+# with PYTHON) with the packages, unless DIR/bin/BIN is already there.
+python_env() {
+  local dir=$1 python=$2 bin=$3 name=$4 why=$5
+  shift 5
+  if [ -x "$dir/bin/$bin" ]; then
+    skip "$name"
+  else
+    step "$name ($why)"
+    rm -rf "$dir" && "$python" -m venv "$dir" && "$dir/bin/pip" install -q "$@"
+  fi
+}
+
 podman_setup() {
   apt_install podman runc debootstrap uidmap slirp4netns fuse-overlayfs
   # runc: crun fails on this machine's cgroup setup. Ulimits at or below the
@@ -30,12 +43,7 @@ node_image() {
 mlflow_env() {
   local v=$MLFLOW_VERSION
   local dir="$CACHE/mlflow-$v"
-  if [ -x "$dir/bin/mlflow" ]; then
-    skip "mlflow $v"
-  else
-    step "mlflow $v (its own environment: ~850 MB)"
-    rm -rf "$dir" && python3 -m venv "$dir" && "$dir/bin/pip" install -q "mlflow==$v"
-  fi
+  python_env "$dir" python3 mlflow "mlflow $v" "its own environment: ~850 MB" "mlflow==$v"
   # The backup drill runs MLflow on PostgreSQL with artifacts in S3.
   if ! "$dir/bin/python" -c 'import psycopg2, boto3' 2>/dev/null; then
     step "mlflow $v: PostgreSQL and S3 clients (psycopg2-binary $PSYCOPG2_VERSION, boto3)"
@@ -48,12 +56,8 @@ moto_env() {
   # An S3-compatible server for the Terraform s3-backend test. Its own environment:
   # botocore pins python-dateutil below 3, kubernetes needs 3 or later.
   local dir="$CACHE/moto-$MOTO_VERSION"
-  if [ -x "$dir/bin/moto_server" ]; then
-    skip "moto $MOTO_VERSION"
-  else
-    step "moto $MOTO_VERSION (S3 server for the s3 backend test)"
-    rm -rf "$dir" && python3 -m venv "$dir" && "$dir/bin/pip" install -q "moto[s3,server]==$MOTO_VERSION"
-  fi
+  python_env "$dir" python3 moto_server "moto $MOTO_VERSION" "S3 server for the s3 backend test" \
+    "moto[s3,server]==$MOTO_VERSION"
   ln -sfn "$dir" "$CACHE/moto"
 }
 
@@ -63,12 +67,8 @@ backup_drill_tools() {
   # postgres user (archive_command) can run it: pyenv's Python lives under /root.
   apt_install_servers postgresql-15 python3-venv
   local dir="$CACHE/barman-$BARMAN_VERSION"
-  if [ -x "$dir/bin/barman-cloud-backup" ]; then
-    skip "barman-cloud $BARMAN_VERSION"
-  else
-    step "barman-cloud $BARMAN_VERSION (restore drill)"
-    rm -rf "$dir" && /usr/bin/python3 -m venv "$dir" && "$dir/bin/pip" install -q "barman[cloud]==$BARMAN_VERSION"
-  fi
+  python_env "$dir" /usr/bin/python3 barman-cloud-backup "barman-cloud $BARMAN_VERSION" "restore drill" \
+    "barman[cloud]==$BARMAN_VERSION"
   ln -sfn "$dir" "$CACHE/barman"
 }
 

@@ -81,6 +81,14 @@ def kubeconfig(controlplane) -> str:
     return str(controlplane.kubeconfig)
 
 
+@pytest.fixture(scope="session")
+def kube(kubeconfig):
+    """The collection's own API client (module_utils/kube) for the control plane."""
+    from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient
+
+    return KubeClient.from_params({"kubeconfig": kubeconfig})
+
+
 ARGOCD_MANIFEST = "argo-cd-v3.5.1-install.yaml"
 ROLLOUTS_MANIFEST = "argo-rollouts-v1.9.1-install.yaml"
 WORKFLOWS_MANIFEST = "argo-workflows-v4.1.2-install.yaml"

@@ -3,8 +3,7 @@
 """What every module's main() does: build the module, run the domain, exit or fail.
 
     def main():
-        module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
-        run_module(module, domain.run)
+        run_module(domain)
 
 The domain (module_utils/<domain>/) exports the argument spec and `run(params, check_mode)`,
 which returns the result (with "diff" and "warnings" when it has them) or raises its
@@ -61,6 +60,14 @@ def mapping_problems(spec: dict, params: dict, prefix: str = "") -> list[str]:
     return problems
 
 
+def options_to(cls, params: dict, **given):
+    """The dataclass `cls` from the module options named as its fields; `given` sets the others."""
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in given]
+    return cls(**{name: params[name] for name in names}, **given)
+
+
 def build_module(argument_spec: dict, **kwargs):
     """AnsibleModule(argument_spec, **kwargs), failing first with field-named errors for bad mappings.
 
@@ -105,12 +112,13 @@ def exit_module(module, result: dict) -> None:
     module.exit_json(**result)
 
 
-def run_module(module, run) -> None:
-    """Run the domain's `run(params, check_mode)`; exit with its result, or fail with its error."""
+def run_module(domain) -> None:
+    """Build the module from the domain's ARGUMENT_SPEC and MODULE_RULES, run it, exit or fail."""
     from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 
+    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
     try:
-        result = run(module.params, module.check_mode)
+        result = domain.run(module.params, module.check_mode)
     except PlatformError as e:
         fail_module(module, e)
     exit_module(module, result)

@@ -24,15 +24,9 @@ author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
   - mlops.platform.attributes
+  - mlops.platform.attributes.dry_run
   - mlops.platform.kube
   - mlops.platform.wait
-attributes:
-  check_mode:
-    details:
-      - The API server validates the objects with a dry run; nothing is stored.
-  diff_mode:
-    details:
-      - Shows the managed fields before and after.
 options:
   annotations:
     description: Extra annotations of the Application.
@@ -279,12 +273,11 @@ api_requests:
 """
 
 from ansible_collections.mlops.platform.plugins.module_utils.argocd import application as domain  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import run_module  # noqa: E402
 
 
 def main():
-    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
-    run_module(module, domain.run)
+    run_module(domain)
 
 
 if __name__ == "__main__":

@@ -19,21 +19,15 @@ author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
   - mlops.platform.attributes
+  - mlops.platform.attributes.dry_run
   - mlops.platform.kube
-attributes:
-  check_mode:
-    details:
-      - The API server validates the objects with a dry run; nothing is stored.
-  diff_mode:
-    details:
-      - Shows the managed fields before and after.
 options:
   cluster_resources:
     description: Cluster-scoped kinds the project's Applications may create (an allow list).
     type: list
     elements: dict
     default: []
-    suboptions:
+    suboptions: &kinds  # KIND_SPEC, shared with namespace_resources_denied
       group:
         description: API group; empty for the core group.
         type: str
@@ -76,15 +70,7 @@ options:
     type: list
     elements: dict
     default: []
-    suboptions:
-      group:
-        description: API group; empty for the core group.
-        type: str
-        default: ""
-      kind:
-        description: Kind, or C(*).
-        type: str
-        required: true
+    suboptions: *kinds
   projects:
     description:
       - Several AppProjects in one call; each element takes the per-project options of this module.
@@ -151,12 +137,11 @@ api_requests:
 """
 
 from ansible_collections.mlops.platform.plugins.module_utils.argocd import project as domain  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import run_module  # noqa: E402
 
 
 def main():
-    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
-    run_module(module, domain.run)
+    run_module(domain)
 
 
 if __name__ == "__main__":

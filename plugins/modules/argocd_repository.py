@@ -20,11 +20,9 @@ author:
   - MLOps platform team (@mlops-platform)
 extends_documentation_fragment:
   - mlops.platform.attributes
+  - mlops.platform.attributes.dry_run
   - mlops.platform.kube
 attributes:
-  check_mode:
-    details:
-      - The API server validates the objects with a dry run; nothing is stored.
   diff_mode:
     details:
       - Shows the managed fields before and after, with Secret values hidden.
@@ -175,12 +173,11 @@ api_requests:
 """
 
 from ansible_collections.mlops.platform.plugins.module_utils.argocd import repository as domain  # noqa: E402
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import run_module  # noqa: E402
 
 
 def main():
-    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
-    run_module(module, domain.run)
+    run_module(domain)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ options:
   bcrypt_copy:
     description: Also store a bcrypt hash of one key in another Secret of the same namespace.
     type: dict
-    suboptions:
+    suboptions: &bcrypt_copy_options  # the same in each element of O(secrets)
       from_key:
         description: The key of this Secret whose value is hashed.
         type: str
@@ -69,7 +69,7 @@ options:
     type: list
     elements: dict
     default: []
-    suboptions:
+    suboptions: &key_options  # the same in each element of O(secrets)
       alphabet:
         description: Characters to draw from.
         type: str
@@ -125,22 +125,7 @@ options:
       bcrypt_copy:
         description: As O(bcrypt_copy).
         type: dict
-        suboptions:
-          from_key:
-            description: As O(bcrypt_copy.from_key).
-            type: str
-            required: true
-          key:
-            description: As O(bcrypt_copy.key).
-            type: str
-            required: true
-          mtime_key:
-            description: As O(bcrypt_copy.mtime_key).
-            type: str
-          secret:
-            description: As O(bcrypt_copy.secret).
-            type: str
-            required: true
+        suboptions: *bcrypt_copy_options
       fixed_data:
         description: As O(fixed_data).
         type: dict
@@ -148,20 +133,7 @@ options:
         description: As O(keys).
         type: list
         elements: dict
-        suboptions:
-          alphabet:
-            description: As O(keys[].alphabet).
-            type: str
-            default: alphanumeric
-            choices: [alphanumeric, digits, hex, letters, symbols, urlsafe]
-          length:
-            description: As O(keys[].length).
-            type: int
-            default: 32
-          name:
-            description: As O(keys[].name).
-            type: str
-            required: true
+        suboptions: *key_options
       labels:
         description: As O(labels).
         type: dict
@@ -269,13 +241,12 @@ api_requests:
   type: int
 """
 
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import run_module  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.secrets import generated as domain  # noqa: E402
 
 
 def main():
-    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
-    run_module(module, domain.run)
+    run_module(domain)
 
 
 if __name__ == "__main__":

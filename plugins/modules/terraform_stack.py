@@ -185,13 +185,12 @@ workspace:
   sample: default
 """
 
-from ansible_collections.mlops.platform.plugins.module_utils.module import build_module, run_module  # noqa: E402
+from ansible_collections.mlops.platform.plugins.module_utils.module import run_module  # noqa: E402
 from ansible_collections.mlops.platform.plugins.module_utils.terraform import stack as domain  # noqa: E402
 
 
 def main():
-    module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
-    run_module(module, domain.run)
+    run_module(domain)
 
 
 if __name__ == "__main__":

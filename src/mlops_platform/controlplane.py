@@ -35,13 +35,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from mlops_platform import gitops_local, kwok, mlflow_local
+from mlops_platform import gitops_local, kwok, mlflow_local, statefile
 from mlops_platform.procs import alive, free_port, listening, rss_mib, spawn, spawn_supervised, terminate
+from mlops_platform.statefile import write_private
 
 READY_TIMEOUT = 60.0
 ADMIN_TOKEN_USER = "mlops-admin"
@@ -93,11 +94,6 @@ class State:
         return self.ports[name]
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
-    path.chmod(0o600)
-
-
 def _generate_pki(pki: Path) -> None:
     """CA, serving cert, admin client cert, service-account key and a static token."""
     from cryptography import x509
@@ -139,7 +135,7 @@ def _generate_pki(pki: Path) -> None:
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = name("mlops-controlplane-ca")
-    _write_private(pki / "ca.key", key_pem(ca_key))
+    write_private(pki / "ca.key", key_pem(ca_key))
     (pki / "ca.crt").write_bytes(cert(ca_name, ca_name, ca_key.public_key(), ca_key, ca=True))
 
     server_key = ec.generate_private_key(ec.SECP256R1())
@@ -148,7 +144,7 @@ def _generate_pki(pki: Path) -> None:
         x509.DNSName("kubernetes.default.svc"),
         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
     ]
-    _write_private(pki / "apiserver.key", key_pem(server_key))
+    write_private(pki / "apiserver.key", key_pem(server_key))
     (pki / "apiserver.crt").write_bytes(
         cert(
             name("kube-apiserver"),
@@ -161,7 +157,7 @@ def _generate_pki(pki: Path) -> None:
     )
 
     admin_key = ec.generate_private_key(ec.SECP256R1())
-    _write_private(pki / "admin.key", key_pem(admin_key))
+    write_private(pki / "admin.key", key_pem(admin_key))
     (pki / "admin.crt").write_bytes(
         cert(
             name("mlops-admin", "system:masters"),
@@ -173,15 +169,15 @@ def _generate_pki(pki: Path) -> None:
     )
 
     sa_key = ec.generate_private_key(ec.SECP256R1())
-    _write_private(pki / "sa.key", key_pem(sa_key))
+    write_private(pki / "sa.key", key_pem(sa_key))
     (pki / "sa.pub").write_bytes(
         sa_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
     token = secrets.token_hex(24)
-    _write_private(pki / "token", token.encode())
-    _write_private(pki / "tokens.csv", f'{token},{ADMIN_TOKEN_USER},1001,"system:masters"\n'.encode())
+    write_private(pki / "token", token.encode())
+    write_private(pki / "tokens.csv", f'{token},{ADMIN_TOKEN_USER},1001,"system:masters"\n'.encode())
 
 
 class ControlPlane:
@@ -630,16 +626,15 @@ class ControlPlane:
             "current-context": "mlops-local",
         }
         # JSON is YAML: no YAML dependency needed to write it.
-        _write_private(self.kubeconfig, json.dumps(config, indent=2).encode())
+        write_private(self.kubeconfig, json.dumps(config, indent=2).encode())
 
     def _save_state(self, state: State) -> None:
-        self.state_file.write_text(json.dumps(asdict(state)))
+        statefile.save(self.state_file, state)
 
     def _load_state(self) -> State:
-        try:
-            return State(**json.loads(self.state_file.read_text()))
-        except (OSError, ValueError, TypeError) as e:
-            raise ControlPlaneError(f"no control plane recorded in {self.state_dir}") from e
+        return statefile.load(
+            self.state_file, State, ControlPlaneError(f"no control plane recorded in {self.state_dir}")
+        )
 
     def _load_state_or_none(self) -> State | None:
         try:

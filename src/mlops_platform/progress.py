@@ -165,67 +165,59 @@ def print_status(state: Status, console: Console | None = None) -> None:
         f"[bold]target[/] {state.target or '?'} ({state.inventory})  [bold]cluster[/] {reach}",
         highlight=False,
     )
-    if state.infra:
-        infra = Table(title="Infrastructure (Terraform outputs)", title_justify="left")
-        infra.add_column("output")
-        infra.add_column("value")
-        for name, value in state.infra.items():
-            infra.add_row(name, value if isinstance(value, str) else repr(value))
-        console.print(infra)
-    if state.urls:
-        links = Table(title="URLs", title_justify="left")
-        links.add_column("open")
-        links.add_column("at")
-        for u in state.urls:
-            links.add_row(u.name, u.url or f"[dim]{u.note}[/]")
-        console.print(links)
-    if state.applications:
-        apps = Table(title="Applications", title_justify="left")
-        for col in ("name", "project", "destination", "sync", "health"):
-            apps.add_column(col)
-        for a in state.applications:
-            apps.add_row(a.name, a.project, a.destination, _sync(a.sync), _health(a.health))
-        console.print(apps)
-    if state.environments:
-        envs = Table(title="Environments", title_justify="left")
-        for col in ("environment", "application", "version", "image", "sync", "health", "last promotion"):
-            envs.add_column(col)
-        for e in state.environments:
-            last = e.last_promotion or {}
-            text = (
-                (
-                    f"{last.get('operation', 'promote')} {last.get('from') or '-'} -> {last.get('to')} "
-                    f"v{last.get('version')} {last.get('result', '')} {last.get('time', '')}"
-                )
-                if last
-                else "-"
-            )
-            envs.add_row(
-                e.name,
-                e.application or "[dim]not declared[/]",
-                e.version or "-",
-                e.image or "-",
-                _sync(e.sync),
-                _health(e.health),
-                text,
-            )
-        console.print(envs)
-    if state.workflow_templates:
-        wf = Table(title="WorkflowTemplates", title_justify="left")
-        wf.add_column("name")
-        wf.add_column("namespace")
-        for t in state.workflow_templates:
-            wf.add_row(t.name, t.namespace)
-        console.print(wf)
-    if state.credentials:
-        cred = Table(title="Generated credentials (values: mlopsctl credentials APP)", title_justify="left")
-        for col in ("app", "secret", "namespace", "keys"):
-            cred.add_column(col)
-        for cr in state.credentials:
-            cred.add_row(cr.app, cr.secret, cr.namespace, ", ".join(cr.keys))
-        console.print(cred)
+    infra = [
+        (name, value if isinstance(value, str) else repr(value))
+        for name, value in (state.infra or {}).items()
+    ]
+    _print_table(console, "Infrastructure (Terraform outputs)", ("output", "value"), infra)
+    links = [(u.name, u.url or f"[dim]{u.note}[/]") for u in state.urls or ()]
+    _print_table(console, "URLs", ("open", "at"), links)
+    apps = [
+        (a.name, a.project, a.destination, _sync(a.sync), _health(a.health)) for a in state.applications or ()
+    ]
+    _print_table(console, "Applications", ("name", "project", "destination", "sync", "health"), apps)
+    envs = [
+        (
+            e.name,
+            e.application or "[dim]not declared[/]",
+            e.version or "-",
+            e.image or "-",
+            _sync(e.sync),
+            _health(e.health),
+            _last_promotion(e.last_promotion or {}),
+        )
+        for e in state.environments or ()
+    ]
+    columns = ("environment", "application", "version", "image", "sync", "health", "last promotion")
+    _print_table(console, "Environments", columns, envs)
+    templates = [(t.name, t.namespace) for t in state.workflow_templates or ()]
+    _print_table(console, "WorkflowTemplates", ("name", "namespace"), templates)
+    creds = [(cr.app, cr.secret, cr.namespace, ", ".join(cr.keys)) for cr in state.credentials or ()]
+    title = "Generated credentials (values: mlopsctl credentials APP)"
+    _print_table(console, title, ("app", "secret", "namespace", "keys"), creds)
     for note in state.notes:
         console.print(f"[dim]note: {note}[/]")
+
+
+def _print_table(console: Console, title: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """One section of the status: a table with a title, printed only when it has rows."""
+    if not rows:
+        return
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def _last_promotion(last: dict) -> str:
+    if not last:
+        return "-"
+    return (
+        f"{last.get('operation', 'promote')} {last.get('from') or '-'} -> {last.get('to')} "
+        f"v{last.get('version')} {last.get('result', '')} {last.get('time', '')}"
+    )
 
 
 def _sync(value: str) -> str:

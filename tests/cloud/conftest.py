@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from ansible_run import inventory_list
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache"
@@ -173,15 +174,7 @@ class Stage:
         )
 
     def inventory(self) -> dict:
-        proc = subprocess.run(
-            ["ansible-inventory", "-i", str(self.inv), "--list"],
-            capture_output=True,
-            check=False,
-            text=True,
-            env=self.env,
-            cwd=ROOT,
-            timeout=120,
-        )
+        proc = inventory_list(self.inv, self.env)
         assert proc.returncode == 0, proc.stderr
         return json.loads(proc.stdout)
 

@@ -7,48 +7,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-import requests
 from conftest import PUBLIC_KEY, ROOT, TIMES, ensure_keypair, leftovers
-
-MOTO = Path(os.environ.get("MLOPS_MOTO_SERVER", str(ROOT / ".cache" / "moto" / "bin" / "moto_server"))).parent
-MAKE_BUCKET = """
-import sys, boto3
-boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id="test", aws_secret_access_key="test",
-             region_name="us-east-1").create_bucket(Bucket="tfstate")
-"""
+from moto_s3 import backend_config, moto_s3
+from terraform_run import terraform
 
 
 @pytest.fixture
 def s3_url():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [str(MOTO / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{url}/moto-api/", timeout=2)
-                break
-            except requests.RequestException:
-                assert time.monotonic() < deadline, "moto_server did not start"
-                time.sleep(0.3)
-        subprocess.run([str(MOTO / "python"), "-c", MAKE_BUCKET, url], check=True, timeout=60)
+    with moto_s3(timeout=60) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture
@@ -82,19 +54,7 @@ def test_variants_in_one_cluster(stage, conn, existing, s3_url, tmp_path):
     key_file = tmp_path / "id.pub"
     key_file.write_text(PUBLIC_KEY + "\n")
     st.env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")  # noqa: S106 - moto's
-    backend = {
-        "type": "s3",
-        "config": {
-            "bucket": "tfstate",
-            "key": "var/cluster.tfstate",
-            "region": "us-east-1",
-            "endpoints": {"s3": s3_url},
-            "use_path_style": True,
-            "skip_credentials_validation": True,
-            "skip_region_validation": True,
-            "skip_requesting_account_id": True,
-        },
-    }
+    backend = {"type": "s3", "config": backend_config(s3_url, "var/cluster.tfstate")}
     config = {
         "mlops_cluster_name": "var",
         "infra_nodes": {"cp1": {"roles": ["control_plane", "etcd", "worker"], "flavor": "m1.medium"}},
@@ -138,15 +98,7 @@ def test_examples_apply_on_an_empty_project_and_destroy(conn, clouds_env, tmp_pa
     for example in examples:
 
         def tf(*args: str, root: Path = example) -> subprocess.CompletedProcess:
-            return subprocess.run(
-                ["terraform", *args, "-input=false", "-no-color"],
-                capture_output=True,
-                check=False,
-                text=True,
-                env=env,
-                cwd=root,
-                timeout=900,
-            )
+            return terraform(*args, "-input=false", "-no-color", cwd=root, env=env, timeout=900)
 
         assert tf("init").returncode == 0
         started = time.monotonic()

@@ -12,6 +12,16 @@ def api(kubeconfig):
     return dynamic.DynamicClient(config.new_client_from_config(config_file=kubeconfig))
 
 
+def application(name: str, **spec) -> dict:
+    """An Application in argocd of the default project."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": "argocd"},
+        "spec": {"project": "default", **spec},
+    }
+
+
 def test_argo_crds_are_established(argo_crds):
     assert set(argo_crds) == {
         "applications.argoproj.io",
@@ -31,16 +41,11 @@ def test_application_round_trip(api, argo_crds):
         field_manager="mlops-tests",
     )
     apps = api.resources.get(api_version="argoproj.io/v1alpha1", kind="Application")
-    body = {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Application",
-        "metadata": {"name": "roundtrip", "namespace": "argocd"},
-        "spec": {
-            "project": "default",
-            "source": {"repoURL": "https://charts.example.org", "chart": "demo", "targetRevision": "1.2.3"},
-            "destination": {"server": "https://kubernetes.default.svc", "namespace": "demo"},
-        },
-    }
+    body = application(
+        "roundtrip",
+        source={"repoURL": "https://charts.example.org", "chart": "demo", "targetRevision": "1.2.3"},
+        destination={"server": "https://kubernetes.default.svc", "namespace": "demo"},
+    )
     apps.create(body=body, namespace="argocd")
     read = apps.get(name="roundtrip", namespace="argocd")
     assert read.spec.source.chart == "demo"
@@ -51,16 +56,7 @@ def test_application_round_trip(api, argo_crds):
 def test_crd_schema_rejects_a_wrong_field(api, argo_crds):
     """The real schema is enforced: `destination` must be an object, not a string."""
     apps = api.resources.get(api_version="argoproj.io/v1alpha1", kind="Application")
-    body = {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Application",
-        "metadata": {"name": "invalid", "namespace": "argocd"},
-        "spec": {
-            "project": "default",
-            "source": {"repoURL": "https://x.example.org"},
-            "destination": "nowhere",
-        },
-    }
+    body = application("invalid", source={"repoURL": "https://x.example.org"}, destination="nowhere")
     with pytest.raises(ApiException) as raised:
         apps.create(body=body, namespace="argocd")
     assert raised.value.status == 422

@@ -8,9 +8,9 @@ import json
 
 from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import (
     ArgoCDError,
-    check_name,
     check_namespace,
     check_repo_url,
+    checked_metadata,
 )
 from ansible_collections.mlops.platform.plugins.module_utils.kube.args import wait_argspec
 from ansible_collections.mlops.platform.plugins.module_utils.kube.errors import KubeError
@@ -70,13 +70,9 @@ APPLICATION_SPEC = {
 
 def build(item: dict) -> dict:
     """The Application for one validated item. Raises ArgoCDError naming the bad field."""
-    name = item["name"]
-    where = f"Application {name}"
-    check_name(name, "name", where)
-    check_namespace(item["namespace"], "namespace", where)
+    metadata, where = checked_metadata(item, "Application")
     if item["state"] == "absent":
-        return {"apiVersion": API_VERSION, "kind": "Application",
-                "metadata": {"name": name, "namespace": item["namespace"]}}
+        return {"apiVersion": API_VERSION, "kind": "Application", "metadata": metadata}
     if not item.get("repo_url"):
         raise ArgoCDError(f"{where}: repo_url is required (a Git or Helm repository URL)")
     check_repo_url(item["repo_url"], "repo_url", where)
@@ -111,7 +107,6 @@ def build(item: dict) -> dict:
     if item["kustomize_images"]:
         source["kustomize"] = {"images": list(item["kustomize_images"])}
 
-    metadata: dict = {"name": name, "namespace": item["namespace"]}
     labels = {str(k): str(v) for k, v in item["labels"].items()}
     annotations = {str(k): str(v) for k, v in item["annotations"].items()}
     if item.get("sync_wave") is not None:
@@ -176,13 +171,17 @@ def _sync_policy(item: dict) -> dict:
     if sp["retry_limit"]:
         policy["retry"] = {
             "limit": sp["retry_limit"],
-            "backoff": {"duration": sp["retry_backoff_duration"], "factor": sp["retry_backoff_factor"],
-                        "maxDuration": sp["retry_backoff_max_duration"]},
+            "backoff": {
+                "duration": sp["retry_backoff_duration"],
+                "factor": sp["retry_backoff_factor"],
+                "maxDuration": sp["retry_backoff_max_duration"],
+            },
         }
     return policy
 
 
 # -- waiting -----------------------------------------------------------------------
+
 
 def status_summary(app: dict | None) -> dict:
     status = (app or {}).get("status") or {}
@@ -251,8 +250,9 @@ def reached(app: dict | None, target: str, ref: str, degraded_for: float | None 
     return target == "synced" or s["health"] == "Healthy"
 
 
-def refresh_and_wait(client, apps: list[tuple[dict, str, int]], *, interval: float = 2.0,
-                     sleep=None, clock=None) -> list[dict]:
+def refresh_and_wait(
+    client, apps: list[tuple[dict, str, int]], *, interval: float = 2.0, sleep=None, clock=None
+) -> list[dict]:
     """Ask ArgoCD to refresh each Application now, then poll until all reach their target.
 
     apps: (object, target synced|healthy, timeout seconds). One GET per pending
@@ -268,11 +268,15 @@ def refresh_and_wait(client, apps: list[tuple[dict, str, int]], *, interval: flo
     sleep = sleep or time.sleep
     clock = clock or time.monotonic
     for obj, _target, _timeout in apps:
-        client.request("PATCH", client.path_of(obj),
-                       body={"metadata": {"annotations": {REFRESH_ANNOTATION: "normal"}}},
-                       content_type="application/merge-patch+json",
-                       query={"fieldManager": "mlops-platform-refresh"},
-                       action="requesting a refresh of", ref=ref_of(obj))
+        client.request(
+            "PATCH",
+            client.path_of(obj),
+            body={"metadata": {"annotations": {REFRESH_ANNOTATION: "normal"}}},
+            content_type="application/merge-patch+json",
+            query={"fieldManager": "mlops-platform-refresh"},
+            action="requesting a refresh of",
+            ref=ref_of(obj),
+        )
     pending = {ref_of(obj): (obj, target) for obj, target, _t in apps}
     final: dict[str, dict] = {}
     timeout = max(t for _o, _t, t in apps)
@@ -297,26 +301,41 @@ def refresh_and_wait(client, apps: list[tuple[dict, str, int]], *, interval: flo
         return not pending
 
     def what_is_left(_seen):
-        return " | ".join(f"{ref} (wanted {target}): {describe(final.get(ref))}"
-                          for ref, (_o, target) in pending.items())
+        return " | ".join(
+            f"{ref} (wanted {target}): {describe(final.get(ref))}" for ref, (_o, target) in pending.items()
+        )
 
     try:
-        wait_for(fetch, check, timeout=timeout, interval=interval, what="the Applications",
-                 describe=what_is_left, sleep=sleep, clock=clock)
+        wait_for(
+            fetch,
+            check,
+            timeout=timeout,
+            interval=interval,
+            what="the Applications",
+            describe=what_is_left,
+            sleep=sleep,
+            clock=clock,
+        )
     except WaitTimeout as e:
         for ref in pending:  # still Degraded at the end: that is the reason to give
             if ref in degraded_since:
-                raise KubeError(f"{ref} is Degraded (for {degraded_for(ref):.0f} s, until the timeout): "
-                                f"{describe(final[ref])}") from e
+                raise KubeError(
+                    f"{ref} is Degraded (for {degraded_for(ref):.0f} s, until the timeout): "
+                    f"{describe(final[ref])}"
+                ) from e
         raise ArgoCDError(str(e)) from e
     return [final[ref_of(obj)] for obj, _t, _to in apps]
 
 
 def run(params: dict, check_mode: bool) -> dict:
     """The whole argocd_application run: build, apply/delete, then wait where asked."""
+
     def wait(client, items, objects, results, out):
-        waiting = [(item, obj) for item, obj in zip(items, objects, strict=True)
-                   if item["state"] == "present" and item["wait"]]
+        waiting = [
+            (item, obj)
+            for item, obj in zip(items, objects, strict=True)
+            if item["state"] == "present" and item["wait"]
+        ]
         todo = [(obj, item["wait_condition"], item["wait_timeout"]) for item, obj in waiting]
         if todo and not check_mode:
             interval = min(item["poll_interval"] for item, _obj in waiting)
@@ -327,8 +346,17 @@ def run(params: dict, check_mode: bool) -> dict:
                     entry["object"] = by_ref[entry["ref"]]
                     entry["status"] = status_summary(by_ref[entry["ref"]])
 
-    return run_objects(params, check_mode, APPLICATION_SPEC, "applications", build, what="Applications",
-                       result_key="applications", error=ArgoCDError, after=wait)
+    return run_objects(
+        params,
+        check_mode,
+        APPLICATION_SPEC,
+        "applications",
+        build,
+        what="Applications",
+        result_key="applications",
+        error=ArgoCDError,
+        after=wait,
+    )
 
 
 ARGUMENT_SPEC = top_level_spec(APPLICATION_SPEC, "applications")

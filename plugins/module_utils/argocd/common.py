@@ -27,6 +27,15 @@ def check_name(value: str, field: str, where: str) -> None:
     items.check_name(value, field, where, ArgoCDError)
 
 
+def checked_metadata(item: dict, kind: str) -> tuple[dict, str]:
+    """An item's name and namespace, checked, as the object's metadata; and `where` for its messages."""
+    name = item["name"]
+    where = f"{kind} {name}"
+    check_name(name, "name", where)
+    check_namespace(item["namespace"], "namespace", where)
+    return {"name": name, "namespace": item["namespace"]}, where
+
+
 def check_repo_url(value: str, field: str, where: str) -> None:
     if not value or not REPO_URL.match(value):
         raise ArgoCDError(

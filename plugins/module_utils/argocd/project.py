@@ -7,9 +7,9 @@ from __future__ import annotations
 from ansible_collections.mlops.platform.plugins.module_utils.argocd.application import API_VERSION, IN_CLUSTER
 from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import (
     ArgoCDError,
-    check_name,
     check_namespace,
     check_repo_url,
+    checked_metadata,
 )
 from ansible_collections.mlops.platform.plugins.module_utils.kube.items import run_objects, top_level_spec
 
@@ -36,11 +36,7 @@ PROJECT_SPEC = {
 
 
 def build(item: dict) -> dict:
-    name = item["name"]
-    where = f"AppProject {name}"
-    check_name(name, "name", where)
-    check_namespace(item["namespace"], "namespace", where)
-    metadata: dict = {"name": name, "namespace": item["namespace"]}
+    metadata, where = checked_metadata(item, "AppProject")
     if item["state"] == "absent":
         return {"apiVersion": API_VERSION, "kind": "AppProject", "metadata": metadata}
     if not item["source_repos"]:
@@ -59,20 +55,30 @@ def build(item: dict) -> dict:
         "sourceRepos": list(item["source_repos"]),
         "destinations": [{"server": d["server"], "namespace": d["namespace"]} for d in item["destinations"]],
         # Listing nothing denies every cluster-scoped kind: say so explicitly.
-        "clusterResourceWhitelist": [{"group": k["group"], "kind": k["kind"]}
-                                     for k in item["cluster_resources"]],
+        "clusterResourceWhitelist": [
+            {"group": k["group"], "kind": k["kind"]} for k in item["cluster_resources"]
+        ],
     }
     if item["description"]:
         spec["description"] = item["description"]
     if item["namespace_resources_denied"]:
-        spec["namespaceResourceBlacklist"] = [{"group": k["group"], "kind": k["kind"]}
-                                              for k in item["namespace_resources_denied"]]
+        spec["namespaceResourceBlacklist"] = [
+            {"group": k["group"], "kind": k["kind"]} for k in item["namespace_resources_denied"]
+        ]
     return {"apiVersion": API_VERSION, "kind": "AppProject", "metadata": metadata, "spec": spec}
 
 
 def run(params: dict, check_mode: bool) -> dict:
-    return run_objects(params, check_mode, PROJECT_SPEC, "projects", build, what="AppProjects",
-                       result_key="projects", error=ArgoCDError)
+    return run_objects(
+        params,
+        check_mode,
+        PROJECT_SPEC,
+        "projects",
+        build,
+        what="AppProjects",
+        result_key="projects",
+        error=ArgoCDError,
+    )
 
 
 ARGUMENT_SPEC = top_level_spec(PROJECT_SPEC, "projects")

@@ -8,9 +8,8 @@ import base64
 
 from ansible_collections.mlops.platform.plugins.module_utils.argocd.common import (
     ArgoCDError,
-    check_name,
-    check_namespace,
     check_repo_url,
+    checked_metadata,
 )
 from ansible_collections.mlops.platform.plugins.module_utils.kube.items import run_objects, top_level_spec
 
@@ -34,11 +33,7 @@ REPOSITORY_SPEC = {
 
 
 def build(item: dict) -> dict:
-    name = item["name"]
-    where = f"repository Secret {name}"
-    check_name(name, "name", where)
-    check_namespace(item["namespace"], "namespace", where)
-    metadata = {"name": name, "namespace": item["namespace"]}
+    metadata, where = checked_metadata(item, "repository Secret")
     if item["state"] == "absent":
         return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata}
     if not item.get("url"):
@@ -75,7 +70,10 @@ def build(item: dict) -> dict:
     metadata["labels"] = {SECRET_TYPE_LABEL: label}
     metadata["annotations"] = {"managed-by": "mlops-platform"}
     return {
-        "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": metadata,
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": metadata,
         # data (base64), not stringData: what the API returns compares to what we send.
         "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
     }
@@ -84,8 +82,17 @@ def build(item: dict) -> dict:
 def run(params: dict, check_mode: bool) -> dict:
     from ansible_collections.mlops.platform.plugins.module_utils.kube import secret_redactor
 
-    out = run_objects(params, check_mode, REPOSITORY_SPEC, "repositories", build, what="repository Secrets",
-                      result_key="repositories", error=ArgoCDError, redact=secret_redactor())
+    out = run_objects(
+        params,
+        check_mode,
+        REPOSITORY_SPEC,
+        "repositories",
+        build,
+        what="repository Secrets",
+        result_key="repositories",
+        error=ArgoCDError,
+        redact=secret_redactor(),
+    )
     for entry in out["repositories"]:
         obj = entry.pop("object", None) or {}
         # Which keys the Secret has, never their values.

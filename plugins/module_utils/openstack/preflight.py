@@ -82,6 +82,8 @@ def connect(cloud: str, extra_dirs=()):
     import openstack.connection
 
     path = find_cloud(cloud, list(extra_dirs))
+    why = "rejected the credentials: renew the application credential (HTTP 401)"
+    rejected = PreflightError([Problem("infra_cloud", f"cloud {cloud!r} ({path}) {why}")])
     try:
         region = openstack.config.OpenStackConfig(config_files=[str(path)], load_envvars=False).get_one(
             cloud=cloud
@@ -89,15 +91,7 @@ def connect(cloud: str, extra_dirs=()):
         conn = openstack.connection.Connection(config=region)
         conn.authorize()
     except ks_exc.Unauthorized as e:
-        raise PreflightError(
-            [
-                Problem(
-                    "infra_cloud",
-                    f"cloud {cloud!r} ({path}) rejected the credentials: "
-                    "renew the application credential (HTTP 401)",
-                )
-            ]
-        ) from e
+        raise rejected from e
     except ks_exc.ClientException as e:
         raise PreflightError(
             [Problem("infra_cloud", f"cannot authenticate to cloud {cloud!r} ({path}): {e}")]
@@ -109,15 +103,7 @@ def connect(cloud: str, extra_dirs=()):
             or isinstance(e.__cause__, ks_exc.Unauthorized)
             or "(HTTP 401)" in str(e)
         ):
-            raise PreflightError(
-                [
-                    Problem(
-                        "infra_cloud",
-                        f"cloud {cloud!r} ({path}) rejected the credentials: "
-                        "renew the application credential (HTTP 401)",
-                    )
-                ]
-            ) from e
+            raise rejected from e
         raise PreflightError([Problem("infra_cloud", f"cloud {cloud!r} ({path}) is not usable: {e}")]) from e
     return conn
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient, kube_argspec
 from ansible_collections.mlops.platform.plugins.module_utils.kube.args import wait_argspec
 from ansible_collections.mlops.platform.plugins.module_utils.mlflow.client import MlflowClient
+from ansible_collections.mlops.platform.plugins.module_utils.module import options_to
 from ansible_collections.mlops.platform.plugins.module_utils.promotion import names
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.order import PromotionError
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.service import Promoter, Settings
@@ -44,20 +45,7 @@ def build(params: dict, check_mode: bool) -> Promoter:
             "(for example http://mlflow.platform.svc:5000), or set update_alias: false to leave the "
             "registry alone"
         )
-    settings = Settings(
-        environments=params["environments"],
-        application_namespace=params["application_namespace"],
-        application_format=params["application_format"],
-        history_namespace=params["history_namespace"],
-        history_name=params["history_name"],
-        history_size=params["history_size"],
-        wait=params["wait"],
-        wait_timeout=params["wait_timeout"],
-        poll_interval=params["poll_interval"],
-        update_alias=update_alias,
-        model_name=params.get("model_name"),
-        alias_format=params["alias_format"],
-    )
+    settings = options_to(Settings, params, update_alias=update_alias, model_name=params.get("model_name"))
     mlflow = None
     if update_alias:
         mlflow = MlflowClient(

@@ -130,6 +130,20 @@ class Outcome:
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
+    def history_record(self, result: str, message: str = "") -> dict:
+        """The history record of this promotion or rollback, with its `result`."""
+        return hist.record(
+            operation=self.operation,
+            source=self.source,
+            target=self.target,
+            version=self.version,
+            image=self.image,
+            previous_version=self.previous_version,
+            previous_image=self.previous_image,
+            result=result,
+            message=message,
+        )
+
 
 class Promoter:
     def __init__(
@@ -362,22 +376,32 @@ class Promoter:
         tgt_app = self.get_app(target)
         version, image, notes = self._resolve(source, target, version, image_tag, force, records)
         prev_version, prev_image = appl.deployed(appl.source_of(tgt_app))
-        out = Outcome(
-            operation="promote",
-            source=source,
-            target=target,
-            version=version,
-            image=image,
-            previous_version=prev_version,
-            previous_image=prev_image,
-            warnings=warnings + notes,
-            alias=self.alias_name(target) if self.s.update_alias else None,
+        out = self._outcome(
+            "promote", source, target, (version, image), (prev_version, prev_image), warnings + notes
         )
         deploy = (prev_version, prev_image) != (version, image)
         started = None if deploy else hist.unfinished(records, target, version, image)
         if started is not None:  # a promotion of this version was cut off after its patch
             out.previous_version, out.previous_image = started["previous_version"], started["previous_image"]
         return self._carry_out(out, tgt_app, records, deploy=deploy, resume=started is not None)
+
+    def _outcome(
+        self, operation: str, source, target: str, wanted: tuple, deployed: tuple, warnings: list
+    ) -> Outcome:
+        """The Outcome of moving `target` from its `deployed` (version, image) to the `wanted` one."""
+        (version, image), (prev_version, prev_image) = wanted, deployed
+        alias = self.alias_name(target) if self.s.update_alias else None
+        return Outcome(
+            operation=operation,
+            source=source,
+            target=target,
+            version=version,
+            image=image,
+            previous_version=prev_version,
+            previous_image=prev_image,
+            warnings=warnings,
+            alias=alias,
+        )
 
     def _carry_out(self, out: Outcome, app: dict, records: list[dict], *, deploy: bool, resume: bool = False):
         """The end of a promotion or rollback: diff and changed, then the dry run, or deploy and alias."""
@@ -396,35 +420,22 @@ class Promoter:
                 self.patch_app(target, patch, dry_run=True)
             return out
         if deploy or resume:
-            out.record, out.history = self._deploy(
-                app, out.operation, out.source, target, version, image, out.previous_version,
-                out.previous_image, resume=resume,
-            )
+            out.record, out.history = self._deploy(app, out, resume=resume)
         if alias_move:
             self.move_alias(target, version, deployed_now=deploy)
         return out
 
-    def _deploy(self, tgt_app, operation, source, target, version, image, prev_version, prev_image,
-                *, resume: bool = False):
+    def _deploy(self, tgt_app: dict, out: Outcome, *, resume: bool = False):
         """Patch the target, wait, record; roll back on failure or on SIGINT/SIGTERM.
 
         A "started" record is written before the patch, so a run killed outright leaves a
         trace that the same promotion run again completes (`resume`: already patched).
         """
+        operation, target, version, image = out.operation, out.target, out.version, out.image
+        prev_version, prev_image = out.previous_version, out.previous_image
         prev_params = appl.parameters_of(tgt_app)
 
-        def record(result: str, message: str = "") -> dict:
-            return hist.record(
-                operation=operation,
-                source=source,
-                target=target,
-                version=version,
-                image=image,
-                previous_version=prev_version,
-                previous_image=prev_image,
-                result=result,
-                message=message,
-            )
+        record = out.history_record
 
         with interruptible() as signals:
             try:
@@ -473,8 +484,10 @@ class Promoter:
         """Put the target back on its previous parameters (no wait) and record the interruption."""
         current = self.get_app(target)
         self.patch_app(target, appl.deploy_patch(current, prev_params))
-        tail = (f"interrupted by {signal_error.signal_name}: {target} was put back on version {prev_version} "
-                f"(image {prev_image})")
+        tail = (
+            f"interrupted by {signal_error.signal_name}: {target} was put back on version {prev_version} "
+            f"(image {prev_image})"
+        )
         self.write_history(record("interrupted", tail))
         raise PromotionError(
             f"{tail}; recorded in {self.history_ref}. Run the same promotion again to complete it.",
@@ -501,14 +514,7 @@ class Promoter:
                 "it was changed outside the promotion: promote the wanted version explicitly"
             )
         version, image = rec["previous_version"], rec["previous_image"]
-        out = Outcome(
-            operation="rollback",
-            target=environment,
-            version=version,
-            image=image,
-            previous_version=cur_version,
-            previous_image=cur_image,
-            warnings=warnings,
-            alias=self.alias_name(environment) if self.s.update_alias else None,
+        out = self._outcome(
+            "rollback", None, environment, (version, image), (cur_version, cur_image), warnings
         )
         return self._carry_out(out, app, records, deploy=kind == "rollback")

@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ansible_collections.mlops.platform.plugins.module_utils.module import options_to
 from ansible_collections.mlops.platform.plugins.module_utils.terraform.cli import TerraformCli
 from ansible_collections.mlops.platform.plugins.module_utils.terraform.errors import TerraformError, classify
 
@@ -227,16 +228,7 @@ def run(params: dict, check_mode: bool) -> dict:
     p = params
     if p["cloud"]:
         find_cloud(p["cloud"], [p["project_path"]])
-    spec = StackSpec(
-        project=p["project_path"],
-        state=p["state"],
-        variables={**p["variables"], **p["sensitive_variables"]},
-        backend=p["backend"],
-        backend_config=p["backend_config"],
-        workspace=p["workspace"],
-        binary=p["binary"],
-        lock_timeout=p["lock_timeout"],
-        protect=p["protect"],
-        cloud=p["cloud"],
+    spec = options_to(
+        StackSpec, p, project=p["project_path"], variables={**p["variables"], **p["sensitive_variables"]}
     )
     return Stack(spec).run(check_mode=check_mode)

@@ -22,7 +22,6 @@ EndpointOpt = Annotated[str | None, typer.Option("--endpoint", help="S3 endpoint
 KeyOpt = Annotated[str | None, typer.Option("--key", help="Backup key file (mlops_backup.key_file).")]
 
 
-
 def _context(inventory, kubeconfig, overrides: dict[str, Any]):
     from ..api import Platform
     from .settings import parse
@@ -36,10 +35,12 @@ def _context(inventory, kubeconfig, overrides: dict[str, Any]):
     return platform, parse(config, overrides, platform.root)
 
 
-def _api_client(platform):
+def _connected(inventory, kubeconfig, overrides: dict[str, Any]):
+    """The target's backup settings and an API client of its cluster."""
     from ..status import _api_client as client_from
 
-    return client_from(platform.kubeconfig())
+    platform, s = _context(inventory, kubeconfig, overrides)
+    return s, client_from(platform.kubeconfig())
 
 
 def _run(fn):
@@ -76,10 +77,8 @@ def register(app: typer.Typer) -> None:
             from .database import cnpg_backup
             from .settings import backup_store, bucket_stores
 
-            platform, s = _context(
-                inventory, kubeconfig, {"store": store, "endpoint": endpoint, "key_file": key, "keep": keep}
-            )
-            api_client = _api_client(platform)
+            overrides = {"store": store, "endpoint": endpoint, "key_file": key, "keep": keep}
+            s, api_client = _connected(inventory, kubeconfig, overrides)
             target = backup_store(s)
             database = None
             if s.database:
@@ -163,10 +162,9 @@ def register(app: typer.Typer) -> None:
             from . import restore as do_restore
             from .settings import backup_store, bucket_stores
 
-            platform, s = _context(
+            s, api_client = _connected(
                 inventory, kubeconfig, {"store": store, "endpoint": endpoint, "key_file": key}
             )
-            api_client = _api_client(platform)
             return do_restore(
                 api_client,
                 backup_store(s),

@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from mlops_platform import procs
+from mlops_platform import procs, statefile
 from mlops_platform.localcloud.configs import Configs, Ports
 
 PLUGINS = Path(__file__).parent / "service_plugins"
@@ -449,24 +449,22 @@ class LocalCloud:
     # -- readiness -------------------------------------------------------------------
 
     def _wait_port(self, state: State, name: str, port: int, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if procs.listening(port):
-                return
-            self._check_alive(state)
-            time.sleep(0.2)
-        raise LocalCloudError(
-            f"{name} not listening on 127.0.0.1:{port} after {timeout:.0f}s:\n{self._tail(name)}"
+        self._wait(
+            state, name, lambda: procs.listening(port), f"not listening on 127.0.0.1:{port}", timeout, 0.2
         )
 
     def _wait_http(self, state: State, name: str, url: str, timeout: float = READY_TIMEOUT) -> None:
+        self._wait(state, name, lambda: self._api_ok(url), f"not answering at {url}", timeout, 0.3)
+
+    def _wait(self, state: State, name: str, ready, what: str, timeout: float, interval: float) -> None:
+        """Poll `ready()`; fail with `name`'s log tail when it is still `what` after `timeout` or died."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._api_ok(url):
+            if ready():
                 return
             self._check_alive(state)
-            time.sleep(0.3)
-        raise LocalCloudError(f"{name} not answering at {url} after {timeout:.0f}s:\n{self._tail(name)}")
+            time.sleep(interval)
+        raise LocalCloudError(f"{name} {what} after {timeout:.0f}s:\n{self._tail(name)}")
 
     @staticmethod
     def _api_ok(url: str) -> bool:
@@ -487,9 +485,7 @@ class LocalCloud:
         if not self.secrets_file.exists():
             self.state_dir.mkdir(parents=True, exist_ok=True)
             data = {k: secrets.token_urlsafe(18) for k in ("admin", "services", "project")}
-            fd = os.open(self.secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(data, f)
+            statefile.write_private(self.secrets_file, json.dumps(data))
         return json.loads(self.secrets_file.read_text())
 
     def _admin_auth(self, ports: Ports) -> dict:
@@ -523,20 +519,16 @@ class LocalCloud:
                 "mlops-admin": {"auth": self._admin_auth(ports), **common},
             }
         }
-        fd = os.open(self.clouds_yaml, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(clouds, f, indent=2)  # JSON is YAML
+        statefile.write_private(self.clouds_yaml, json.dumps(clouds, indent=2))  # JSON is YAML
 
     # -- state -----------------------------------------------------------------------
 
     def _save_state(self, state: State) -> None:
-        self.state_file.write_text(json.dumps(asdict(state)))
+        statefile.save(self.state_file, state)
 
     def _load_state(self) -> State:
-        try:
-            return State(**json.loads(self.state_file.read_text()))
-        except (OSError, ValueError, TypeError) as e:
-            raise LocalCloudError(f"no local cloud recorded in {self.state_dir}") from e
+        missing = LocalCloudError(f"no local cloud recorded in {self.state_dir}")
+        return statefile.load(self.state_file, State, missing)
 
 
 def _port_free(port: int) -> bool:

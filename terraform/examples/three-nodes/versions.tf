@@ -1,9 +1,8 @@
+# The versions are pinned by the two roots this example calls (../.. and ../../data-volume).
 terraform {
-  required_version = ">= 1.7.0"
   required_providers {
     openstack = {
-      source  = "terraform-provider-openstack/openstack"
-      version = "~> 3.4"
+      source = "terraform-provider-openstack/openstack"
     }
   }
 }

@@ -1,9 +1,8 @@
+# The provider's version is pinned by the roots (terraform/ and terraform/data-volume/).
 terraform {
-  required_version = ">= 1.7.0"
   required_providers {
     openstack = {
-      source  = "terraform-provider-openstack/openstack"
-      version = "~> 3.4"
+      source = "terraform-provider-openstack/openstack"
     }
   }
 }

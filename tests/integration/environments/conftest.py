@@ -42,13 +42,6 @@ def _kubeconfig_env(kubeconfig, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def kube(kubeconfig):
-    from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient
-
-    return KubeClient.from_params({"kubeconfig": kubeconfig})
-
-
-@pytest.fixture(scope="session")
 def crds(kube, shared_fixtures):
     """ArgoCD's and Argo Workflows' real CRDs (from ../shared/fixtures/crds)."""
     for name in CRD_FILES:

@@ -143,7 +143,39 @@ def healthy_status(source: dict, health: str = "Healthy", message: str = "") -> 
     return status
 
 
-class FakeArgoCD:
+class StandInController:
+    """A controller stand-in: `tick()` every 50 ms in a thread while the with-block runs.
+
+    An error in a tick is kept, and fails the test when the block ends.
+    """
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self.errors: list[BaseException] = []
+
+    def tick(self) -> None:
+        raise NotImplementedError
+
+    def _loop(self):
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception as e:  # noqa: BLE001 - reported by the test through .errors
+                self.errors.append(e)
+            self._stop.wait(0.05)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(5)
+        assert not self.errors, f"the stand-in {type(self).__name__} failed: {self.errors!r}"
+
+
+class FakeArgoCD(StandInController):
     """Plays ArgoCD's application controller for the Applications of one namespace.
 
     Reconciles on the refresh annotation: removes it and reports the spec's source as
@@ -153,15 +185,13 @@ class FakeArgoCD:
     """
 
     def __init__(self, kube, namespace: str):
+        super().__init__()
         self.kube = kube
         self.ns = namespace
         self.bad_images: set[str] = set()
         self.stuck_images: set[str] = set()
         self.seen: dict[str, int] = {}
         self.versions_seen: list[tuple[str, str | None]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self.errors: list[BaseException] = []
 
     def reconcile(self, app: dict) -> None:
         from ansible_collections.mlops.platform.plugins.module_utils.promotion import application as appl
@@ -197,27 +227,12 @@ class FakeArgoCD:
         self.seen[name] = self.seen.get(name, 0) + 1
         self.versions_seen.append((name, image))
 
-    def _loop(self):
+    def tick(self):
         from ansible_collections.mlops.platform.plugins.module_utils.promotion import application as appl
 
-        while not self._stop.is_set():
-            try:
-                items = self.kube.request("GET", app_path(self.ns))["items"]
-                for app in items:
-                    if appl.REFRESH_ANNOTATION in (app["metadata"].get("annotations") or {}):
-                        self.reconcile(app)
-            except Exception as e:  # noqa: BLE001 - reported by the test through .errors
-                self.errors.append(e)
-            self._stop.wait(0.05)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(5)
-        assert not self.errors, f"the stand-in ArgoCD failed: {self.errors!r}"
+        for app in self.kube.request("GET", app_path(self.ns))["items"]:
+            if appl.REFRESH_ANNOTATION in (app["metadata"].get("annotations") or {}):
+                self.reconcile(app)
 
 
 def read_app(kube, ns: str, env: str) -> dict:

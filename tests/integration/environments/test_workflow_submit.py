@@ -8,13 +8,12 @@ reports a finished run. The test decides whether a run succeeds, fails in a step
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
 import pytest
 from ansible_collections.mlops.platform.plugins.module_utils.workflows.submit import Submitter, WorkflowError
-from environments_support import ensure_namespace, playbook, recap
+from environments_support import StandInController, ensure_namespace, playbook, recap
 
 WF = "/apis/argoproj.io/v1alpha1/namespaces/{ns}/workflows"
 WFT = "/apis/argoproj.io/v1alpha1/namespaces/{ns}/workflowtemplates"
@@ -69,14 +68,12 @@ def node(wf, name, phase, template, message="", outputs=None, kind="Pod"):
     return n
 
 
-class FakeWorkflowController:
+class FakeWorkflowController(StandInController):
     """Finishes every new Workflow of a namespace as `outcome` says: succeeded / failed / hang."""
 
     def __init__(self, kube, ns, outcome="succeeded", version="4"):
+        super().__init__()
         self.kube, self.ns, self.outcome, self.version = kube, ns, outcome, version
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.loop, daemon=True)
-        self.errors = []
 
     def status(self, name):
         root = {
@@ -112,30 +109,16 @@ class FakeWorkflowController:
             "nodes": {name: {**root, "phase": "Running"}, running["id"]: running},
         }
 
-    def loop(self):
-        while not self.stop.is_set():
-            try:
-                for wf in self.kube.request("GET", WF.format(ns=self.ns))["items"]:
-                    if not (wf.get("status") or {}).get("phase"):
-                        name = wf["metadata"]["name"]
-                        self.kube.request(
-                            "PATCH",
-                            WF.format(ns=self.ns) + "/" + name,
-                            body={"status": self.status(name)},
-                            content_type="application/merge-patch+json",
-                        )
-            except Exception as e:  # noqa: BLE001 - surfaced by __exit__
-                self.errors.append(e)
-            self.stop.wait(0.05)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(5)
-        assert not self.errors, self.errors
+    def tick(self):
+        for wf in self.kube.request("GET", WF.format(ns=self.ns))["items"]:
+            if not (wf.get("status") or {}).get("phase"):
+                name = wf["metadata"]["name"]
+                self.kube.request(
+                    "PATCH",
+                    WF.format(ns=self.ns) + "/" + name,
+                    body={"status": self.status(name)},
+                    content_type="application/merge-patch+json",
+                )
 
 
 @pytest.fixture

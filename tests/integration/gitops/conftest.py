@@ -9,23 +9,16 @@ Modules run through `ansible-playbook` (json callback), as an operator runs them
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
+from ansible_run import ANSIBLE_PLAYBOOK, playbook_env
 
 ROOT = Path(__file__).resolve().parents[3]
 ARGOCD_CRDS = ["argocd-application-crd.yaml", "argocd-appproject-crd.yaml"]
-
-
-@pytest.fixture(scope="session")
-def kube(kubeconfig):
-    from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeClient
-
-    return KubeClient.from_params({"kubeconfig": kubeconfig})
 
 
 @pytest.fixture(scope="session")
@@ -85,21 +78,14 @@ class Play:
         ]
         path = self.tmp_path / f"play-{uuid.uuid4().hex[:6]}.yml"
         path.write_text(yaml.safe_dump(play, sort_keys=False))
-        cmd = [str(ROOT / ".cache/venv/bin/ansible-playbook"), str(path)]
+        cmd = [ANSIBLE_PLAYBOOK, str(path)]
         if check:
             cmd.append("--check")
         if diff:
             cmd.append("--diff")
         if verbosity:
             cmd.append("-" + "v" * verbosity)
-        env = dict(
-            os.environ,
-            ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_CALLBACKS_ENABLED="",
-        )
-        if json_output:
-            env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+        env = playbook_env(json_output=json_output, ANSIBLE_NOCOLOR="1")
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
         self.outputs.append(proc.stdout + proc.stderr)
         if not json_output:

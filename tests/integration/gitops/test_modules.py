@@ -6,6 +6,7 @@ Each: check mode creates nothing, create, second run unchanged, update with a di
 from __future__ import annotations
 
 import pytest
+from gitops_support import minio_app
 
 pytestmark = pytest.mark.controlplane
 
@@ -19,19 +20,8 @@ def exists(kube, api_version, kind, name, namespace):
 
 
 def app_args(ns, **over):
-    args = {
-        "name": "minio",
-        "namespace": ns,
-        "project": "default",
-        "repo_url": "https://charts.min.io/",
-        "chart": "minio",
-        "chart_version": "5.4.0",
-        "destination_namespace": "platform",
-        "sync_wave": 0,
-        "helm_values": {"existingSecret": "minio-credentials", "mode": "standalone"},
-    }
-    args.update(over)
-    return args
+    helm_values = {"existingSecret": "minio-credentials", "mode": "standalone"}
+    return minio_app(ns, **{"project": "default", "sync_wave": 0, "helm_values": helm_values, **over})
 
 
 def lifecycle(play, kube, module, args, update, kind, api_version, ns):

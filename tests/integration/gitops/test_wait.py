@@ -12,6 +12,7 @@ import threading
 import time
 
 import pytest
+from gitops_support import minio_app
 
 pytestmark = pytest.mark.controlplane
 
@@ -38,18 +39,7 @@ def controller(kube, namespace, name, status, *, delay=2.0):
 
 
 def args(ns, **over):
-    a = {
-        "name": "minio",
-        "namespace": ns,
-        "repo_url": "https://charts.min.io/",
-        "chart": "minio",
-        "chart_version": "5.4.0",
-        "destination_namespace": "platform",
-        "wait": True,
-        "wait_timeout": 30,
-    }
-    a.update(over)
-    return a
+    return minio_app(ns, **{"wait": True, "wait_timeout": 30, **over})
 
 
 def test_wait_healthy_succeeds(play, kube, argocd_crds, namespace):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,14 +21,8 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "unit" / "plugins" / "module_utils" / "config"))
 
 from ansible_collections.mlops.platform.plugins.module_utils.config import infra  # noqa: E402
+from terraform_run import mirror_env, terraform  # noqa: E402
 from test_infra import shipped_config  # noqa: E402
-
-
-def _rc_file() -> str:
-    rc = os.environ.get("TF_CLI_CONFIG_FILE", str(ROOT / ".cache" / "terraformrc"))
-    if not Path(rc).is_file():
-        pytest.fail(f"{rc} is missing: run `make test-deps` (scripts/build-go.sh provider)")
-    return rc
 
 
 def test_shipped_config_plans_on_the_real_root(tmp_path):
@@ -68,22 +61,10 @@ run "shipped" {
   }
 }
 """)
-    env = dict(os.environ, TF_CLI_CONFIG_FILE=_rc_file())
-    init = subprocess.run(
-        ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    env = mirror_env()
+    init = terraform("init", "-backend=false", "-input=false", "-no-color", cwd=root, env=env)
     assert init.returncode == 0, init.stderr
-    test = subprocess.run(
-        ["terraform", "test", "-no-color", "-var-file=shipped.tfvars.json"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    test = terraform("test", "-no-color", "-var-file=shipped.tfvars.json", cwd=root, env=env)
     assert test.returncode == 0, test.stdout + test.stderr
     assert "1 passed, 0 failed" in test.stdout
     assert infra.ingress_rule_count(shipped_config()) == 5

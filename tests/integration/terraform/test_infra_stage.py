@@ -18,6 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from ansible_run import inventory_list
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "terraform"
@@ -55,14 +56,7 @@ def stage(tmp_path):
         )
 
     def inventory() -> dict:
-        proc = subprocess.run(
-            ["ansible-inventory", "-i", str(inv), "--list"],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=120,
-        )
+        proc = inventory_list(inv, env)
         assert proc.returncode == 0, proc.stderr
         return json.loads(proc.stdout)
 

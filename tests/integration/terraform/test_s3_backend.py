@@ -10,97 +10,25 @@ talks to it over HTTP: state upload, the .tflock lock object, and a held lock.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import time
-from pathlib import Path
 
 import pytest
-import requests
+from moto_s3 import backend_config, moto_s3, s3ctl
 from test_terraform_stack import FIXTURE, NODES3, run_module
-
-ROOT = Path(__file__).resolve().parents[3]
-MOTO_BIN = Path(
-    os.environ.get("MLOPS_MOTO_SERVER", str(ROOT / ".cache" / "moto" / "bin" / "moto_server"))
-).parent
-
-S3CTL = """
-import sys, boto3
-url, op, key = sys.argv[1:4]
-s3 = boto3.client("s3", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test",
-                  region_name="us-east-1")
-if op == "get":
-    sys.stdout.write(s3.get_object(Bucket="tfstate", Key=key)["Body"].read().decode())
-elif op == "put":
-    s3.put_object(Bucket="tfstate", Key=key, Body=sys.stdin.read().encode())
-elif op == "delete":
-    s3.delete_object(Bucket="tfstate", Key=key)
-elif op == "mb":
-    s3.create_bucket(Bucket="tfstate")
-"""
-
-
-def s3ctl(url: str, op: str, key: str = "", body: str = "") -> str:
-    """Signed S3 calls with boto3 from moto's own environment."""
-    proc = subprocess.run(
-        [str(MOTO_BIN / "python"), "-c", S3CTL, url, op, key],
-        input=body,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
 
 
 @pytest.fixture
 def s3(monkeypatch):
-    server = str(MOTO_BIN / "moto_server")
-    if not Path(server).exists():
-        pytest.fail(
-            f"{server} is missing: python3 -m venv .cache/moto && "
-            ".cache/moto/bin/pip install 'moto[s3,server]>=5' boto3"
-        )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{url}/moto-api/", timeout=2)
-            break
-        except requests.RequestException:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("moto_server did not answer in 30 s")
-            time.sleep(0.3)
-    s3ctl(url, "mb")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with moto_s3() as url:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+        yield url
 
 
 def test_s3_backend_apply_lock_destroy(s3, tmp_path):
     project = tmp_path / "stack"
     shutil.copytree(FIXTURE, project)
-    backend = {
-        "bucket": "tfstate",
-        "key": "mlops/cluster.tfstate",
-        "region": "us-east-1",
-        "endpoints": {"s3": s3},
-        "use_path_style": True,
-        "skip_credentials_validation": True,
-        "skip_region_validation": True,
-        "skip_requesting_account_id": True,
-    }
+    backend = backend_config(s3, "mlops/cluster.tfstate")
     args = {
         "project_path": str(project),
         "backend": "s3",

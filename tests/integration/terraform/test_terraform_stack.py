@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_run import inventory_list
+from terraform_run import mirror_env, terraform
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests" / "fixtures" / "terraform" / "local_stack"
@@ -198,9 +200,7 @@ time.sleep(120)
 
 def test_real_modules_validate_with_the_provider_schema(tmp_path):
     """terraform validate of terraform/ and terraform/data-volume with the real OpenStack provider."""
-    rc_file = os.environ.get("TF_CLI_CONFIG_FILE", str(ROOT / ".cache" / "terraformrc"))
-    if not Path(rc_file).is_file():
-        pytest.fail(f"{rc_file} is missing: run `make test-deps` (scripts/build-go.sh provider)")
+    env = mirror_env()
     for rel in ("terraform", "terraform/data-volume"):
         src = ROOT / rel
         dest = tmp_path / rel.replace("/", "_")
@@ -208,18 +208,9 @@ def test_real_modules_validate_with_the_provider_schema(tmp_path):
         if rel == "terraform":
             dest_modules = dest / "modules"
             assert dest_modules.is_dir()
-        env = dict(os.environ, TF_CLI_CONFIG_FILE=rc_file)
-        init = subprocess.run(
-            ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
-            cwd=dest,
-            capture_output=True,
-            text=True,
-            env=env,
-        )
+        init = terraform("init", "-backend=false", "-input=false", "-no-color", cwd=dest, env=env)
         assert init.returncode == 0, f"{rel}: init failed:\n{init.stdout}\n{init.stderr}"
-        val = subprocess.run(
-            ["terraform", "validate", "-json"], cwd=dest, capture_output=True, text=True, env=env
-        )
+        val = terraform("validate", "-json", cwd=dest, env=env)
         report = json.loads(val.stdout)
         assert report["valid"], f"{rel}: {report['diagnostics']}"
 
@@ -241,28 +232,14 @@ def test_inventory_plugin_reads_terraform_output(tmp_path):
     config = tmp_path / "terraform.yml"
     config.write_text("plugin: mlops.platform.terraform\nproject_path: cluster\nworkspace: blue\n")
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-    proc = subprocess.run(
-        ["ansible-inventory", "-i", str(config), "--list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
+    proc = inventory_list(config, env)
     assert proc.returncode == 0, proc.stderr
     inv = json.loads(proc.stdout)
     assert sorted(inv["_meta"]["hostvars"]) == ["cp1", "w1", "w2"]
     assert inv["_meta"]["hostvars"]["w2"]["ansible_ssh_common_args"] == "-o ProxyJump=debian@203.0.113.50"
     # The default workspace has no outputs yet: one warning and an empty inventory.
     config.write_text("plugin: mlops.platform.terraform\nproject_path: cluster\n")
-    proc = subprocess.run(
-        ["ansible-inventory", "-i", str(config), "--list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
+    proc = inventory_list(config, env)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["_meta"]["hostvars"] == {}
     assert "no Terraform outputs yet" in " ".join(proc.stderr.split())
