@@ -169,19 +169,25 @@ def test_workflow_templates_and_rbac(converged, kube):
     ]
 
 
-def test_unknown_app_in_platform_list_fails_before_any_change(converged, kubeconfig):
-    data, _ = run_stage("platform", kubeconfig, "-e", '{"platform_apps": ["minio", "airflow"]}')
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ({"platform_apps": ["minio", "airflow"]}, ["platform_apps", "airflow"]),
+        ({"platform_apps": ["minio", "minio"]}, ["platform_apps lists minio more than once"]),
+        # The default backup path is /: a Cluster restored from / would archive over its own backups.
+        (
+            {"platform_postgresql_recovery_path": "/"},
+            ["platform_postgresql_recovery_path", "other than the backup path"],
+        ),
+    ],
+    ids=["unknown-app", "duplicate-app", "restore-onto-the-backup-path"],
+)
+def test_bad_platform_input_fails_before_any_change(converged, kubeconfig, extra, words):
+    data, _ = run_stage("platform", kubeconfig, "-e", json.dumps(extra))
     assert data["stats"]["localhost"]["failures"] == 1
     assert data["stats"]["localhost"]["changed"] == 0
     message = " ".join(failures(data))
-    assert "platform_apps" in message and "airflow" in message
-
-
-def test_duplicate_app_in_platform_list_fails_before_any_change(converged, kubeconfig):
-    data, _ = run_stage("platform", kubeconfig, "-e", '{"platform_apps": ["minio", "minio"]}')
-    assert data["stats"]["localhost"]["changed"] == 0
-    message = " ".join(failures(data))
-    assert "platform_apps lists minio more than once" in message
+    assert all(w in message for w in words), message
 
 
 def test_the_object_stores_keys_are_copied_where_backups_and_workflow_logs_read_them(converged, kube):
@@ -202,12 +208,3 @@ def test_the_object_stores_keys_are_copied_where_backups_and_workflow_logs_read_
     s3 = repo["s3"]
     copy = data("argo", s3["accessKeySecret"]["name"])
     assert (copy[s3["accessKeySecret"]["key"]], copy[s3["secretKeySecret"]["key"]]) == keys
-
-
-def test_a_restore_onto_the_backup_path_fails_before_any_change(converged, kubeconfig):
-    # The default backup path is /: a Cluster restored from / would archive over its own backups.
-    data, _ = run_stage("platform", kubeconfig, "-e", '{"platform_postgresql_recovery_path": "/"}')
-    assert data["stats"]["localhost"]["failures"] == 1
-    assert data["stats"]["localhost"]["changed"] == 0
-    message = " ".join(failures(data))
-    assert "platform_postgresql_recovery_path" in message and "other than the backup path" in message
