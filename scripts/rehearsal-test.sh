@@ -48,7 +48,9 @@ echo "first run: changed=$first; second run: changed=$second"
 
 cd "$ROOT"
 step "every Application Synced and Healthy"
+started=$(date +%s%N)
 mlopsctl status --json --inventory inventory/local >"$state/status.json" || die "mlopsctl status failed"
+echo "mlopsctl status: $(( ($(date +%s%N) - started) / 1000000 )) ms (a figure, not a check)"
 python - "$state/status.json" <<'PY' || die "not every Application is Synced and Healthy (above)"
 import json, sys
 apps = json.load(open(sys.argv[1]))["applications"]
