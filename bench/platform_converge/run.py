@@ -130,7 +130,7 @@ def timed(cmd: list[str], env: dict, what: str) -> tuple[float, str]:
 
 #: The bench's control planes run the API server alone: no pod ever runs, so the rehearsal's
 #: waits for ArgoCD's Deployments and the Applications' health (inventory/local) are left out.
-NO_POD_WAITS = ["-e", "gitops_wait_ready=false", "-e", "platform_wait=false"]
+NO_POD_WAITS = ["-e", json.dumps({"gitops_wait_ready": False, "platform_wait": False})]
 
 
 def playbook(path: str, env: dict) -> tuple[float, int]:
