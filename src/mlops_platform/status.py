@@ -78,7 +78,7 @@ REQUEST_TIMEOUT = 10
 
 
 def _api_client(kubeconfig: Path):
-    """A `kubernetes` package client (the doctor's certificate check and the backups use its models)."""
+    """A `kubernetes` package client (the backup package uses its API classes)."""
     from kubernetes import config
 
     try:
