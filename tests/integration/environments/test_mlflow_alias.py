@@ -15,7 +15,7 @@ from ansible_collections.mlops.platform.plugins.module_utils.errors import Platf
 from ansible_collections.mlops.platform.plugins.module_utils.mlflow.client import MlflowClient, MlflowError
 from ansible_collections.mlops.platform.plugins.module_utils.promotion import runner, service
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.runner import run as execute
-from environments_support import FakeArgoCD, free_port, live_params, params, read_app, running, snapshot
+from environments_support import free_port, live_params, params, read_app, running, snapshot
 
 pytestmark = [pytest.mark.mlflow, pytest.mark.controlplane]
 
@@ -124,25 +124,24 @@ class AliasWriteFails(MlflowClient):
 
 
 def test_alias_failure_after_deploy_says_so_and_a_rerun_completes_it(
-    crds, platform, mlflow_server, registered_model, monkeypatch
+    crds, live_platform, mlflow_server, registered_model, monkeypatch
 ):
-    """`platform`: the re-run must leave the Application as it is (its resourceVersion),
-    which a live controller changes with every status write."""
+    """The re-run must leave the Application's spec as it is (the real controller keeps
+    writing its status) and only move the alias."""
     _client, model = registered_model
-    url = mlflow_server.url
+    url, platform = mlflow_server.url, live_platform
     monkeypatch.setattr(runner, "MlflowClient", AliasWriteFails)
-    with FakeArgoCD(crds, platform):
-        with pytest.raises(PlatformError) as e:
-            execute(mparams(platform, url, model, source="staging", target="canary"), False)
-        msg = str(e.value)
-        assert "version 2 is deployed to canary, but moving the MLflow alias 'canary'" in msg
-        assert "run the same promotion again" in msg
-        assert running(crds, platform, "canary") == ("2", "2")
-        assert alias_via_rest(url, model, "canary") is None
-        rv = read_app(crds, platform, "canary")["metadata"]["resourceVersion"]
-        monkeypatch.setattr(runner, "MlflowClient", MlflowClient)
-        rerun = execute(mparams(platform, url, model, source="staging", target="canary"), False)
+    with pytest.raises(PlatformError) as e:
+        execute(live_mparams(platform, url, model, source="staging", target="canary"), False)
+    msg = str(e.value)
+    assert "version 2 is deployed to canary, but moving the MLflow alias 'canary'" in msg
+    assert "run the same promotion again" in msg
+    assert running(crds, platform, "canary") == ("2", "2")
+    assert alias_via_rest(url, model, "canary") is None
+    spec = read_app(crds, platform, "canary")["spec"]
+    monkeypatch.setattr(runner, "MlflowClient", MlflowClient)
+    rerun = execute(live_mparams(platform, url, model, source="staging", target="canary"), False)
     assert rerun["changed"] and rerun["deploy_changed"] is False and rerun["alias_changed"] is True
     assert alias_via_rest(url, model, "canary") == "2"
-    assert read_app(crds, platform, "canary")["metadata"]["resourceVersion"] == rv
+    assert read_app(crds, platform, "canary")["spec"] == spec
     assert service.FIELD_MANAGER == "mlops-platform-promotion"
