@@ -77,16 +77,6 @@ APPLICATION_FORMAT = names.name_format()
 REQUEST_TIMEOUT = 10
 
 
-def _api_client(kubeconfig: Path):
-    """A `kubernetes` package client (the backup package uses its API classes)."""
-    from kubernetes import config
-
-    try:
-        return config.new_client_from_config(config_file=str(kubeconfig))
-    except Exception as e:  # the loader raises ConfigException and yaml/OS errors
-        raise MlopsError(f"cannot load kubeconfig {kubeconfig}: {e}", exit_code=EXIT_BAD_INPUT) from e
-
-
 def connect(kubeconfig: Path):
     """The collection's KubeClient for the target's kubeconfig (one connection for all reads)."""
     try:

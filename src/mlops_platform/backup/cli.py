@@ -36,11 +36,18 @@ def _context(inventory, kubeconfig, overrides: dict[str, Any]):
 
 
 def _connected(inventory, kubeconfig, overrides: dict[str, Any]):
-    """The target's backup settings and an API client of its cluster."""
-    from ..status import _api_client as client_from
+    """The target's backup settings and a `kubernetes` package client of its cluster (the
+    backup package reads and writes through its API classes)."""
+    from kubernetes import config
+
+    from ..errors import EXIT_BAD_INPUT, MlopsError
 
     platform, s = _context(inventory, kubeconfig, overrides)
-    return s, client_from(platform.kubeconfig())
+    path = platform.kubeconfig()
+    try:
+        return s, config.new_client_from_config(config_file=str(path))
+    except Exception as e:  # the loader raises ConfigException and yaml/OS errors
+        raise MlopsError(f"cannot load kubeconfig {path}: {e}", exit_code=EXIT_BAD_INPUT) from e
 
 
 def _run(fn):
