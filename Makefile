@@ -29,9 +29,8 @@ test-deps: ## what the tests need (venv dev tools, podman image, Go-built tools,
 	@scripts/test-deps.sh
 	@scripts/kubespray.sh fixture
 
-run: deps ## the main job on the local rehearsal target
-	@scripts/build-go.sh envtest controllers
-	@scripts/test-deps.sh mlflow redis
+run: ## the main job on the local rehearsal target
+	@scripts/local-deps.sh
 	@scripts/run.sh
 
 test: test-deps ## every test tier, with a summary
@@ -40,9 +39,8 @@ test: test-deps ## every test tier, with a summary
 kubespray: deps ## install the pinned Kubespray collection (needs GitHub; the tests install it from the fixture)
 	@scripts/kubespray.sh
 
-envtest-up: deps ## start the local cluster (control plane, controllers, KWOK nodes, ArgoCD, MLflow)
-	@scripts/build-go.sh envtest controllers
-	@scripts/test-deps.sh mlflow redis
+envtest-up: ## start the local cluster (control plane, controllers, KWOK nodes, ArgoCD, MLflow)
+	@scripts/local-deps.sh
 	@$(VENV)/bin/python -m mlops_platform.controlplane up
 
 envtest-down: ## stop every process of the local cluster

@@ -24,20 +24,36 @@ role_pin() {
 ARGOCD_VERSION=$(role_pin gitops gitops_argocd_version)
 ARGO_ROLLOUTS_VERSION=$(role_pin gitops gitops_argo_rollouts_version)
 
-# go_build_module MODULE VERSION PACKAGE OUTPUT: build a main package inside the
-# downloaded module, so its own go.mod (and replace directives) apply. `go install
-# pkg@version` would also ask the proxy for the module's version list, which the
-# proxy here refuses for some modules.
+# built BINARY NAME: true (and says so) when BINARY is already built, else announces its build.
+built() {
+  if [ -x "$1" ]; then skip "$2"; return 0; fi
+  step "build $2"
+  return 1
+}
+
+# go_build DIR PACKAGE OUTPUT [LDFLAGS]: build a main package inside DIR, so DIR's own
+# go.mod (and replace directives) apply. Stripped (-s -w), as Kubernetes' own release
+# builds are: the symbol and DWARF tables are a large part of each link, and nobody
+# debugs these binaries here.
+go_build() {
+  local dir=$1 pkg=$2 out=$3 ldflags=${4:-}
+  mkdir -p "$(dirname "$out")"
+  (cd "$dir" && go build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp" "$pkg") && mv "$out.tmp" "$out"
+}
+
+# go_build_module MODULE VERSION PACKAGE OUTPUT [LDFLAGS]: go_build in the Go proxy's copy
+# of MODULE. `go install pkg@version` would also ask the proxy for the module's version
+# list, which the proxy here refuses for some modules.
 module_dir() { # module_dir MODULE VERSION: where the Go proxy's copy of it is unpacked
   (cd "$ROOT" && GOFLAGS=-mod=mod go mod download -json "$1@$2" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
 }
 
 go_build_module() {
-  local module=$1 version=$2 pkg=$3 out=$4 dir
-  dir=$(module_dir "$module" "$version")
-  mkdir -p "$(dirname "$out")"
-  (cd "$dir" && go build -trimpath -ldflags "${GO_LDFLAGS:-}" -o "$out.tmp" "$pkg") && mv "$out.tmp" "$out"
+  local dir
+  dir=$(module_dir "$1" "$2")
+  shift 2
+  go_build "$dir" "$@"
 }
 
 # link TARGET NAME: a symlink to TARGET's real path (the build directories may be shared
@@ -57,25 +73,12 @@ k8s_ldflags() {
 }
 
 build_envtest() {
-  local dir="$CACHE/envtest/v${KUBERNETES_VERSION}-etcd${ETCD_VERSION}" k8s=(kube-apiserver kube-controller-manager kube-scheduler)
-  if [ -x "$dir/etcd" ]; then
-    skip "etcd $ETCD_VERSION"
-  else
-    step "build etcd $ETCD_VERSION from the Go module proxy"
-    mkdir -p "$dir"
-    (cd "$ROOT/tests/envtest/etcd" && go build -trimpath -o "$dir/etcd.tmp" . && mv "$dir/etcd.tmp" "$dir/etcd")
-  fi
-  if [ -x "$dir/kube-scheduler" ]; then
-    skip "Kubernetes $KUBERNETES_VERSION (${k8s[*]})"
-  else
-    step "build Kubernetes $KUBERNETES_VERSION (${k8s[*]}) from the Go module proxy"
-    # One invocation: the three share most packages, so they compile once.
-    mkdir -p "$dir/.tmp"
-    (cd "$ROOT/tests/envtest/kubernetes" \
-      && go build -trimpath -ldflags "$(k8s_ldflags)" -o "$dir/.tmp/" "${k8s[@]/#/./}")
-    for b in "${k8s[@]}"; do mv "$dir/.tmp/$b" "$dir/$b"; done
-    rmdir "$dir/.tmp"
-  fi
+  local dir="$CACHE/envtest/v${KUBERNETES_VERSION}-etcd${ETCD_VERSION}"
+  built "$dir/etcd" "etcd $ETCD_VERSION" || go_build "$ROOT/tests/envtest/etcd" . "$dir/etcd"
+  # One multi-call binary (tests/envtest/kubernetes/main.go), run by the names linked to it.
+  built "$dir/kube" "Kubernetes $KUBERNETES_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler)" \
+    || go_build "$ROOT/tests/envtest/kubernetes" . "$dir/kube" "$(k8s_ldflags)"
+  for name in kube-apiserver kube-controller-manager kube-scheduler; do ln -sfn kube "$dir/$name"; done
   build_kwok "$dir"
   ln -sfn "$dir" "$CACHE/envtest/current"
 }
@@ -93,10 +96,7 @@ build_controllers() {
 # Stage CRD come with the binary (the launcher applies them).
 build_kwok() {
   local out=$1 dir="$CACHE/go/kwok-$KWOK_VERSION" src
-  if [ -x "$dir/kwok" ]; then
-    skip "kwok $KWOK_VERSION"
-  else
-    step "build kwok $KWOK_VERSION"
+  if ! built "$dir/kwok" "kwok $KWOK_VERSION"; then
     go_build_module sigs.k8s.io/kwok "v$KWOK_VERSION" ./cmd/kwok "$dir/kwok"
     src=$(module_dir sigs.k8s.io/kwok "v$KWOK_VERSION")
     mkdir -p "$dir/stages"
@@ -116,10 +116,7 @@ build_kwok() {
 # built inside the release's tree), run as application-controller and repo-server by name.
 build_argocd() {
   local out=$1 v=$ARGOCD_VERSION dir="$CACHE/go/argo-cd-$ARGOCD_VERSION" src="$FIXTURES/src/argo-cd-v$ARGOCD_VERSION"
-  if [ -x "$dir/bin/argocd" ]; then
-    skip "ArgoCD $v"
-  else
-    step "build ArgoCD $v from $src-src.tar.gz"
+  if ! built "$dir/bin/argocd" "ArgoCD $v from $src-src.tar.gz"; then
     [ -f "$src-src.tar.gz" ] || die "$src-src.tar.gz is missing (../shared beside the checkout)"
     rm -rf "$dir/src" && mkdir -p "$dir/src" "$dir/bin"
     tar -xzf "$src-src.tar.gz" -C "$dir/src" --strip-components=1
@@ -128,9 +125,8 @@ build_argocd() {
     local pkg=github.com/argoproj/argo-cd/v3/common commit
     commit=$(grep -F "src/argo-cd-v$v-src.tar.gz" "$FIXTURES/PROVENANCE.md" | grep -o '[0-9a-f]\{40\}' | head -n1)
     mkdir -p "$dir/src/cmd/mlops-local" && cp "$ROOT/tests/envtest/argocd/main.go" "$dir/src/cmd/mlops-local/"
-    (cd "$dir/src" && go build -trimpath -o "$dir/bin/argocd.tmp" -ldflags \
-      "-X $pkg.version=$v -X $pkg.gitTag=v$v -X $pkg.gitCommit=$commit -X $pkg.gitTreeState=clean" ./cmd/mlops-local) \
-      && mv "$dir/bin/argocd.tmp" "$dir/bin/argocd"
+    go_build "$dir/src" ./cmd/mlops-local "$dir/bin/argocd" \
+      "-X $pkg.version=$v -X $pkg.gitTag=v$v -X $pkg.gitCommit=$commit -X $pkg.gitTreeState=clean"
   fi
   for name in argocd argocd-application-controller argocd-repo-server git-verify-wrapper.sh gpg-wrapper.sh; do
     link "$dir/bin/$( [ "${name%.sh}" = "$name" ] && echo argocd || echo "$name")" "$out/$name"
@@ -139,13 +135,9 @@ build_argocd() {
 
 build_rollouts() {
   local out=$1 dir="$CACHE/go/argo-rollouts-$ARGO_ROLLOUTS_VERSION" pkg=github.com/argoproj/argo-rollouts/utils/version
-  if [ -x "$dir/rollouts-controller" ]; then
-    skip "Argo Rollouts $ARGO_ROLLOUTS_VERSION"
-  else
-    step "build Argo Rollouts $ARGO_ROLLOUTS_VERSION"
-    GO_LDFLAGS="-X $pkg.version=v$ARGO_ROLLOUTS_VERSION -X $pkg.gitTreeState=clean" go_build_module \
-      github.com/argoproj/argo-rollouts "v$ARGO_ROLLOUTS_VERSION" ./cmd/rollouts-controller "$dir/rollouts-controller"
-  fi
+  built "$dir/rollouts-controller" "Argo Rollouts $ARGO_ROLLOUTS_VERSION" \
+    || go_build_module github.com/argoproj/argo-rollouts "v$ARGO_ROLLOUTS_VERSION" ./cmd/rollouts-controller \
+      "$dir/rollouts-controller" "-X $pkg.version=v$ARGO_ROLLOUTS_VERSION -X $pkg.gitTreeState=clean"
   link "$dir/rollouts-controller" "$out/rollouts-controller"
 }
 
@@ -154,10 +146,7 @@ build_rollouts() {
 build_prometheus_operator() {
   local out=$1 v=$PROMETHEUS_OPERATOR_VERSION dir="$CACHE/go/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
   local module=github.com/prometheus-operator/prometheus-operator
-  if [ -x "$dir/prometheus-operator" ]; then
-    skip "Prometheus Operator $v"
-  else
-    step "build Prometheus Operator $v"
+  if ! built "$dir/prometheus-operator" "Prometheus Operator $v"; then
     # Its go.mod replaces two nested modules by directories that the module's zip leaves
     # out: lay the three out as the repository has them (each from the Go proxy).
     rm -rf "$dir/src" && mkdir -p "$dir/src/pkg/apis"
@@ -167,8 +156,7 @@ build_prometheus_operator() {
     cp -r "$(module_dir "$module/pkg/apis/monitoring" "v$v")" "$dir/src/pkg/apis/monitoring"
     cp -r "$(module_dir "$module/pkg/client" "v$v")" "$dir/src/pkg/client"
     chmod -R u+w "$dir/src"
-    (cd "$dir/src" && go build -trimpath -ldflags "-X github.com/prometheus/common/version.Version=$v" \
-      -o "$dir/prometheus-operator.tmp" ./cmd/operator) && mv "$dir/prometheus-operator.tmp" "$dir/prometheus-operator"
+    go_build "$dir/src" ./cmd/operator "$dir/prometheus-operator" "-X github.com/prometheus/common/version.Version=$v"
   fi
   link "$dir/prometheus-operator" "$out/prometheus-operator"
 }
@@ -176,14 +164,9 @@ build_prometheus_operator() {
 build_provider() {
   local v=$OPENSTACK_PROVIDER_VERSION mirror="$CACHE/terraform-mirror"
   local bin="$CACHE/go/provider-$v/terraform-provider-openstack"
-  if [ -x "$bin" ]; then
-    skip "terraform-provider-openstack $v"
-  else
-    step "build terraform-provider-openstack v$v"
-    # The checksum database does not list this module; the module proxy serves it.
-    GONOSUMDB=github.com/terraform-provider-openstack go_build_module \
-      github.com/terraform-provider-openstack/terraform-provider-openstack/v3 "v$v" . "$bin"
-  fi
+  # The checksum database does not list this module; the module proxy serves it.
+  built "$bin" "terraform-provider-openstack v$v" || GONOSUMDB=github.com/terraform-provider-openstack \
+    go_build_module github.com/terraform-provider-openstack/terraform-provider-openstack/v3 "v$v" . "$bin"
   # The unpacked mirror layout, for both registries so terraform and tofu find it.
   for host in registry.terraform.io registry.opentofu.org; do
     local d="$mirror/$host/terraform-provider-openstack/openstack/$v/linux_amd64"
@@ -205,36 +188,21 @@ RC
 
 build_helm() {
   local dir="$CACHE/go/helm-$HELM_VERSION"
-  if [ -x "$dir/helm" ]; then
-    skip "helm $HELM_VERSION"
-  else
-    step "build helm $HELM_VERSION"
-    go_build_module helm.sh/helm/v3 "v$HELM_VERSION" ./cmd/helm "$dir/helm"
-  fi
+  built "$dir/helm" "helm $HELM_VERSION" || go_build_module helm.sh/helm/v3 "v$HELM_VERSION" ./cmd/helm "$dir/helm"
   ln -sfn "$dir/helm" "$CACHE/bin/helm"
 }
 
 build_schedcheck() {
   local src="$ROOT/tests/contract/schedcheck" dir
   dir="$CACHE/go/schedcheck-$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go | sha256sum | cut -c1-12)"
-  if [ -x "$dir/schedcheck" ]; then
-    skip "schedcheck"
-  else
-    step "build schedcheck (tests/contract/schedcheck)"
-    mkdir -p "$dir"
-    (cd "$src" && go build -trimpath -o "$dir/schedcheck.tmp" . && mv "$dir/schedcheck.tmp" "$dir/schedcheck")
-  fi
+  built "$dir/schedcheck" "schedcheck (tests/contract/schedcheck)" || go_build "$src" . "$dir/schedcheck"
   ln -sfn "$dir/schedcheck" "$CACHE/bin/schedcheck"
 }
 
 build_amtool() {
   local dir="$CACHE/go/amtool-$ALERTMANAGER_VERSION"
-  if [ -x "$dir/amtool" ]; then
-    skip "amtool $ALERTMANAGER_VERSION"
-  else
-    step "build amtool $ALERTMANAGER_VERSION"
-    go_build_module github.com/prometheus/alertmanager "$ALERTMANAGER_VERSION" ./cmd/amtool "$dir/amtool"
-  fi
+  built "$dir/amtool" "amtool $ALERTMANAGER_VERSION" \
+    || go_build_module github.com/prometheus/alertmanager "$ALERTMANAGER_VERSION" ./cmd/amtool "$dir/amtool"
   ln -sfn "$dir/amtool" "$CACHE/bin/amtool"
 }
 
@@ -251,12 +219,8 @@ ensure_terraform() {
     echo "    terraform $v on PATH is older than $TERRAFORM_MIN_VERSION: building OpenTofu instead"
   fi
   local dir="$CACHE/go/tofu-$OPENTOFU_VERSION"
-  if [ -x "$dir/tofu" ]; then
-    skip "OpenTofu $OPENTOFU_VERSION"
-  else
-    step "build OpenTofu $OPENTOFU_VERSION (no terraform >= $TERRAFORM_MIN_VERSION on PATH)"
-    go_build_module github.com/opentofu/opentofu "v$OPENTOFU_VERSION" ./cmd/tofu "$dir/tofu"
-  fi
+  built "$dir/tofu" "OpenTofu $OPENTOFU_VERSION (no terraform >= $TERRAFORM_MIN_VERSION on PATH)" \
+    || go_build_module github.com/opentofu/opentofu "v$OPENTOFU_VERSION" ./cmd/tofu "$dir/tofu"
   ln -sfn "$dir/tofu" "$CACHE/bin/tofu"
 }
 

@@ -720,34 +720,28 @@ def check_secret_keys(rendered: Rendered, operator_secrets: dict[str, str]) -> t
 
 def claims(rendered: Rendered):
     """(ref, app, storage class or None, size) for every volume claim an app asks for."""
+
+    def claim(ref: str, app: str, spec: dict) -> tuple:  # a PersistentVolumeClaim's spec
+        return (
+            ref,
+            app,
+            spec.get("storageClassName"),
+            ((spec.get("resources") or {}).get("requests") or {}).get("storage"),
+        )
+
     for obj in rendered.objects:
         spec = obj.body.get("spec") or {}
         if obj.kind == "PersistentVolumeClaim":
-            yield (
-                obj.ref,
-                obj.app,
-                spec.get("storageClassName"),
-                ((spec.get("resources") or {}).get("requests") or {}).get("storage"),
-            )
+            yield claim(obj.ref, obj.app, spec)
         elif obj.kind == "StatefulSet":
             for vct in spec.get("volumeClaimTemplates") or []:
-                s = vct.get("spec") or {}
-                yield (
-                    f"{obj.ref} volumeClaimTemplate {vct['metadata']['name']}",
-                    obj.app,
-                    s.get("storageClassName"),
-                    ((s.get("resources") or {}).get("requests") or {}).get("storage"),
+                yield claim(
+                    f"{obj.ref} volumeClaimTemplate {vct['metadata']['name']}", obj.app, vct.get("spec") or {}
                 )
         elif obj.kind in ("Prometheus", "Alertmanager"):
             vct = (spec.get("storage") or {}).get("volumeClaimTemplate")
             if vct:
-                s = vct.get("spec") or {}
-                yield (
-                    f"{obj.ref} storage",
-                    obj.app,
-                    s.get("storageClassName"),
-                    ((s.get("resources") or {}).get("requests") or {}).get("storage"),
-                )
+                yield claim(f"{obj.ref} storage", obj.app, vct.get("spec") or {})
         elif obj.kind == "Cluster" and obj.body.get("apiVersion", "").startswith("postgresql.cnpg.io/"):
             for key in ("storage", "walStorage"):
                 if spec.get(key):

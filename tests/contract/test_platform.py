@@ -18,6 +18,7 @@ from .conftest import OPENSTACK_CONFIG, ROOT, count, timed
 pytestmark = pytest.mark.controlplane
 
 RUNS = ["shipped", "options"]
+HOOK_ANNOTATIONS = {"helm.sh/hook", "argocd.argoproj.io/hook"}
 POLICY = ROOT / "roles/platform/files/image-policy.yml"
 #: Secrets that controllers make at run time, not our roles or the charts.
 OPERATOR_SECRETS = {
@@ -61,6 +62,31 @@ def _dry_run_all(kube, rendered, errors) -> None:
 @pytest.mark.parametrize("run", RUNS)
 def test_every_object_passes_the_api_servers_dry_run(dry_runs, run):
     assert dry_runs[run] == [], "\n".join(dry_runs[run])
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_no_chart_renders_a_new_value_each_time(runs, helm, shared_fixtures, kube_version, run):
+    """ArgoCD renders with `helm template`, where a chart's `lookup` finds nothing: a value the chart
+    generates when its lookup comes back empty (randAlphaNum, genCA, ...) is new at every render.
+    The Application is then OutOfSync whenever the repo-server renders again, and self-heal
+    replaces the live value (Label Studio's Django SECRET_KEY was, ending every session).
+    Hooks are left out: ArgoCD makes them anew at each sync and compares none of them."""
+    from .render import render_applications
+
+    apps, secrets = runs[run]["applications"], runs[run]["secrets"]
+    first, second = (
+        {
+            o.ref: o.body
+            for o in render_applications(
+                helm, shared_fixtures / "charts", apps, kube_version, secrets
+            ).objects
+            if not HOOK_ANNOTATIONS & set(o.body["metadata"].get("annotations") or {})
+        }
+        for _ in range(2)
+    )
+    count(f"objects rendered twice ({run})", len(first))
+    assert first.keys() == second.keys()
+    assert not [ref for ref in first if first[ref] != second[ref]]
 
 
 def _assert_none(problems: list, what: str, n: int) -> None:

@@ -63,25 +63,49 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def inventory_dir(tmp_path: Path, n: int, **all_vars) -> Path:
-    """The plugin's inventory for the recorded n-node outputs, with our group_vars."""
+# Every host runs on the controller (local connection) with a Debian 12 VM's facts.
+LOCAL_HOST = {
+    "ansible_connection": "local",
+    "ansible_python_interpreter": str(VENV_BIN / "python"),
+    **VM_FACTS,
+}
+
+
+def with_group_vars(tmp_path: Path, **all_vars) -> Path:
+    """tmp_path/inventory with our group_vars (inventory/openstack's) linked in; all_vars as extra vars."""
     inv = tmp_path / "inventory"
     (inv / "group_vars").mkdir(parents=True)
+    for group in ("all", "k8s_cluster"):
+        (inv / "group_vars" / group).symlink_to(ROOT / "inventory" / "openstack" / "group_vars" / group)
+    (tmp_path / "extra.json").write_text(json.dumps(all_vars))
+    return inv
+
+
+def inventory_dir(tmp_path: Path, n: int, **all_vars) -> Path:
+    """The plugin's inventory for the recorded n-node outputs, with our group_vars."""
+    inv = with_group_vars(tmp_path, **all_vars)
     outputs = json.loads((RECORDED / f"outputs_{n}.json").read_text())
     state = {"version": 4, "serial": 1, "lineage": "test", "resources": []}  # as `terraform apply` writes it
     state["outputs"] = {k: {"value": v, "type": "dynamic"} for k, v in outputs.items()}
     (inv / "terraform.tfstate").write_text(json.dumps(state))
     (inv / "terraform.yml").write_text("plugin: mlops.platform.terraform\nstate_file: terraform.tfstate\n")
-    for group in ("all", "k8s_cluster"):
-        (inv / "group_vars" / group).symlink_to(ROOT / "inventory" / "openstack" / "group_vars" / group)
-    local = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": str(VENV_BIN / "python"),
-        **VM_FACTS,
-    }
-    (inv / "zz-test.yml").write_text(yaml.safe_dump({"all": {"vars": local}}))
-    (tmp_path / "extra.json").write_text(json.dumps(all_vars))
+    (inv / "zz-test.yml").write_text(yaml.safe_dump({"all": {"vars": LOCAL_HOST}}))
     return inv
+
+
+def write_hosts(inv: Path, control_plane: dict, etcd: dict, nodes: dict) -> None:
+    """A hand-written hosts.yml: each group maps its host names to their vars (or None)."""
+    groups = {"kube_control_plane": control_plane, "etcd": etcd, "kube_node": nodes}
+    doc = {
+        "all": {
+            "vars": {**LOCAL_HOST, "mlops_floating_ip": "203.0.113.10"},
+            "children": {
+                **{group: {"hosts": hosts} for group, hosts in groups.items()},
+                "k8s_cluster": {"children": {"kube_control_plane": None, "kube_node": None}},
+            },
+        }
+    }
+    (inv / "hosts.yml").write_text(yaml.safe_dump(doc))
 
 
 def run(tmp_path: Path, inv: Path, playbook: list | None = None, *args: str) -> tuple[int, str]:
@@ -168,36 +192,13 @@ def test_kubespray_accepts(tmp_path, extra, expected):
 
 def test_empty_kube_node_and_empty_etcd_get_kubesprays_verdict(tmp_path):
     """An inventory without workers passes Kubespray; one without etcd members fails it."""
-    inv = tmp_path / "inventory"
-    inv.mkdir()
-    for group in ("all", "k8s_cluster"):
-        (inv / "group_vars").mkdir(exist_ok=True)
-        (inv / "group_vars" / group).symlink_to(ROOT / "inventory" / "openstack" / "group_vars" / group)
-    local = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": str(VENV_BIN / "python"),
-        **VM_FACTS,
-    }
+    inv = with_group_vars(tmp_path)
     host = {"ip": "10.42.0.10", "access_ip": "10.42.0.10"}
-    no_workers = {
-        "all": {
-            "vars": {**local, "mlops_floating_ip": "203.0.113.10"},
-            "children": {
-                "kube_control_plane": {"hosts": {"cp1": host}},
-                "etcd": {"hosts": {"cp1": None}},
-                "kube_node": {"hosts": {}},
-                "k8s_cluster": {"children": {"kube_control_plane": None, "kube_node": None}},
-            },
-        }
-    }
-    (inv / "hosts.yml").write_text(yaml.safe_dump(no_workers))
-    (tmp_path / "extra.json").write_text("{}")
+    write_hosts(inv, {"cp1": host}, {"cp1": None}, {})
     rc, out = run(tmp_path, inv)
     assert rc == 0, out[-6000:]
 
-    no_etcd = json.loads(json.dumps(no_workers))
-    no_etcd["all"]["children"]["etcd"] = {"hosts": {}}
-    (inv / "hosts.yml").write_text(yaml.safe_dump(no_etcd))
+    write_hosts(inv, {"cp1": host}, {}, {})
     rc, out = run(tmp_path, inv)
     assert rc != 0
     assert "Group 'etcd' cannot be empty in external etcd mode" in out, out[-6000:]
@@ -208,32 +209,12 @@ VERSIONS = {"v1": "1.33.0", "v2": "1.35.4", "v3": "1.35.9", "v4": "1.36.0", "v5"
 
 def test_preflight_accepts_exactly_the_versions_kubespray_has_checksums_for(tmp_path, kubespray_supported):
     """One host per version; our check runs per host, before Kubespray's own."""
-    inv = tmp_path / "inventory"
-    (inv / "group_vars").mkdir(parents=True)
-    for group in ("all", "k8s_cluster"):
-        (inv / "group_vars" / group).symlink_to(ROOT / "inventory" / "openstack" / "group_vars" / group)
-    local = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": str(VENV_BIN / "python"),
-        **VM_FACTS,
-    }
+    inv = with_group_vars(tmp_path)
     hosts = {
         h: {"ip": f"10.42.0.{i + 10}", "access_ip": f"10.42.0.{i + 10}", "mlops_kubernetes_version": v}
         for i, (h, v) in enumerate(VERSIONS.items())
     }
-    doc = {
-        "all": {
-            "vars": {**local, "mlops_floating_ip": "203.0.113.10"},
-            "children": {
-                "kube_control_plane": {"hosts": {"v1": None}},
-                "etcd": {"hosts": {"v1": None}},
-                "kube_node": {"hosts": hosts},
-                "k8s_cluster": {"children": {"kube_control_plane": None, "kube_node": None}},
-            },
-        }
-    }
-    (inv / "hosts.yml").write_text(yaml.safe_dump(doc))
-    (tmp_path / "extra.json").write_text("{}")
+    write_hosts(inv, {"v1": None}, {"v1": None}, hosts)
     play = [{**PLAYBOOK[1], "any_errors_fatal": False}]
     play[0]["tasks"] = [
         {

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# What `make run` and `make envtest-up` need: the venv (scripts/deps.sh), the local
+# cluster's Go builds, the MLflow environment and Redis. The Go builds keep both cores
+# busy for most of a cold setup; the other two wait mostly on downloads, so all three run
+# at once. Each line of output is prefixed with its part's name.
+source "$(dirname "$0")/lib.sh"
+
+names=() pids=()
+part() { # part NAME COMMAND...: run COMMAND in the background, its output prefixed with NAME
+  local name=$1
+  shift
+  "$@" 2>&1 | sed -u "s/^/[$name] /" &
+  names+=("$name") pids+=($!)
+}
+
+part venv "$ROOT/scripts/deps.sh"
+part go "$ROOT/scripts/build-go.sh" envtest controllers
+part mlflow "$ROOT/scripts/test-deps.sh" mlflow redis
+
+failed=()
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || failed+=("${names[$i]}")
+done
+[ ${#failed[@]} -eq 0 ] || die "the setup failed in: ${failed[*]} (its lines above are prefixed with its name)"
