@@ -41,14 +41,14 @@ go_build() {
   (cd "$dir" && go build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp" "$pkg") && mv "$out.tmp" "$out"
 }
 
-# go_build_module MODULE VERSION PACKAGE OUTPUT [LDFLAGS]: go_build in the Go proxy's copy
-# of MODULE. `go install pkg@version` would also ask the proxy for the module's version
-# list, which the proxy here refuses for some modules.
 module_dir() { # module_dir MODULE VERSION: where the Go proxy's copy of it is unpacked
   (cd "$ROOT" && GOFLAGS=-mod=mod go mod download -json "$1@$2" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
 }
 
+# go_build_module MODULE VERSION PACKAGE OUTPUT [LDFLAGS]: go_build in the Go proxy's copy
+# of MODULE. `go install pkg@version` would also ask the proxy for the module's version
+# list, which the proxy here refuses for some modules.
 go_build_module() {
   local dir
   dir=$(module_dir "$1" "$2")

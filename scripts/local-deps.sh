@@ -15,7 +15,7 @@ part() { # part NAME COMMAND...: run COMMAND in the background, its output prefi
 
 part venv "$ROOT/scripts/deps.sh"
 part go "$ROOT/scripts/build-go.sh" envtest controllers
-part mlflow "$ROOT/scripts/test-deps.sh" mlflow redis
+part mlflow+redis "$ROOT/scripts/test-deps.sh" mlflow redis
 
 failed=()
 for i in "${!pids[@]}"; do
