@@ -36,9 +36,10 @@ built() {
 # builds are: the symbol and DWARF tables are a large part of each link, and nobody
 # debugs these binaries here.
 go_build() {
-  local dir=$1 pkg=$2 out=$3 ldflags=${4:-}
+  local dir=$1 pkg=$2 out=$3 ldflags=${4:-} start=$SECONDS
   mkdir -p "$(dirname "$out")"
   (cd "$dir" && go build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp" "$pkg") && mv "$out.tmp" "$out"
+  echo "    built $(basename "$out") in $((SECONDS - start)) s"
 }
 
 module_dir() { # module_dir MODULE VERSION: where the Go proxy's copy of it is unpacked

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # What `make run` and `make envtest-up` need: the venv (scripts/deps.sh), the local
-# cluster's Go builds, the MLflow environment and Redis. The Go builds keep both cores
-# busy for most of a cold setup; the other two wait mostly on downloads, so all three run
-# at once. Each line of output is prefixed with its part's name.
+# cluster's Go builds, the MLflow environment and Redis, all at once. The Go builds are
+# most of a cold setup. They run as two chains (the cluster: etcd, Kubernetes, KWOK; the
+# controllers beside it): one `go build` leaves a core idle while it links and while
+# its last packages compile one after the other, and the other chain fills it. The venv
+# and MLflow wait mostly on downloads. Each line of output is prefixed with its part's name.
 source "$(dirname "$0")/lib.sh"
 
 names=() pids=()
@@ -14,7 +16,8 @@ part() { # part NAME COMMAND...: run COMMAND in the background, its output prefi
 }
 
 part venv "$ROOT/scripts/deps.sh"
-part go "$ROOT/scripts/build-go.sh" envtest controllers
+part cluster "$ROOT/scripts/build-go.sh" envtest
+part controllers "$ROOT/scripts/build-go.sh" controllers
 part mlflow+redis "$ROOT/scripts/test-deps.sh" mlflow redis
 
 failed=()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -154,6 +155,16 @@ def stages_playbook(tmp: Path, manifest: Path, config: dict, workflow_crds: Path
     return path
 
 
+def resolvable(value, config: dict) -> bool:
+    """True unless `value` is a template that needs more than other plain settings of `config`."""
+    if not isinstance(value, str):
+        return True
+    names = re.findall(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}", value)
+    rest = re.sub(r"\{\{\s*[a-z_][a-z0-9_]*\s*\}\}", "", value)
+    plain = [isinstance(config.get(n), (str, int, float)) and "{{" not in str(config[n]) for n in names]
+    return "{{" not in rest and all(plain)
+
+
 @pytest.fixture(scope="session")
 def openstack_config() -> dict:
     return yaml.safe_load(OPENSTACK_CONFIG.read_text())
@@ -192,12 +203,14 @@ def stages(kube, kubeconfig, shared_fixtures, openstack_config, tmp_path_factory
     workflow_crds = crds_only(
         shared_fixtures / "manifests" / WORKFLOWS_MANIFEST, tmp / "argo-workflows-crds.yaml"
     )
-    config = {k: v for k, v in openstack_config.items() if not isinstance(v, str) or "{{" not in v}
+    # Values templated from other settings of the config stay (Ansible resolves them in the
+    # play); those that need the inventory (its directory, lookups, the vault) cannot.
+    config = {k: v for k, v in openstack_config.items() if resolvable(v, openstack_config)}
     config["platform_storage_class"] = openstack_config["mlops_storage_class"]
     # The OpenStack target retrains on alerts (the workflows role's default).
     config.setdefault("workflows_retrain_on_alert", True)
     # This cluster runs the API server alone: no ArgoCD reports the Applications' health.
-    config["platform_wait"] = False
+    config["platform_wait"] = config["environments_wait"] = False
     # The OpenStack target's chart values, not inventory/local's (which turn webhooks off).
     config.setdefault("platform_extra_values", {})
     with timed("ansible: gitops, platform x2, workflows, environments stages"):

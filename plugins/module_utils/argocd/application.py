@@ -263,19 +263,18 @@ def refresh_and_wait(
     import time
 
     from ansible_collections.mlops.platform.plugins.module_utils.kube.client import ref_of
+    from ansible_collections.mlops.platform.plugins.module_utils.kube.service import merge_patch
     from ansible_collections.mlops.platform.plugins.module_utils.kube.waiter import WaitTimeout, wait_for
 
     sleep = sleep or time.sleep
     clock = clock or time.monotonic
     for obj, _target, _timeout in apps:
-        client.request(
-            "PATCH",
-            client.path_of(obj),
-            body={"metadata": {"annotations": {REFRESH_ANNOTATION: "normal"}}},
-            content_type="application/merge-patch+json",
-            query={"fieldManager": "mlops-platform-refresh"},
+        merge_patch(
+            client,
+            obj,
+            {"metadata": {"annotations": {REFRESH_ANNOTATION: "normal"}}},
             action="requesting a refresh of",
-            ref=ref_of(obj),
+            manager="mlops-platform-refresh",
         )
     pending = {ref_of(obj): (obj, target) for obj, target, _t in apps}
     final: dict[str, dict] = {}

@@ -15,7 +15,13 @@ import datetime
 import secrets
 import string
 
-from ansible_collections.mlops.platform.plugins.module_utils.kube import apply, get, ref_of, secret_redactor
+from ansible_collections.mlops.platform.plugins.module_utils.kube import (
+    apply,
+    create,
+    get,
+    ref_of,
+    secret_redactor,
+)
 from ansible_collections.mlops.platform.plugins.module_utils.kube.items import (
     ItemError,
     check_name,
@@ -146,8 +152,10 @@ def desired(item: dict, current: dict | None) -> tuple[dict, list[str]]:
     for name, value in item["fixed_data"].items():
         data[str(name)] = _b64(str(value))
     metadata: dict = {"name": item["name"], "namespace": item["namespace"]}
-    labels = {"app.kubernetes.io/managed-by": "mlops-platform",
-              **{str(k): str(v) for k, v in item["labels"].items()}}
+    labels = {
+        "app.kubernetes.io/managed-by": "mlops-platform",
+        **{str(k): str(v) for k, v in item["labels"].items()},
+    }
     metadata["labels"] = labels
     annotations = {str(k): str(v) for k, v in item["annotations"].items()}
     annotations[GENERATED_KEYS] = ",".join(sorted({k["name"] for k in item["keys"]}))
@@ -164,7 +172,6 @@ def _converge(client, item: dict, *, check_mode: bool):
     resourceVersion (a concurrent change makes the write fail, and we start over).
     """
     from ansible_collections.mlops.platform.plugins.module_utils.kube import KubeError, Result
-    from ansible_collections.mlops.platform.plugins.module_utils.kube.client import FIELD_MANAGER
 
     ref = f"Secret {item['namespace']}/{item['name']}"
     for _attempt in range(ATTEMPTS):
@@ -172,8 +179,7 @@ def _converge(client, item: dict, *, check_mode: bool):
         obj, generated = desired(item, current)
         try:
             if current is None and not check_mode:
-                client.request("POST", f"/api/v1/namespaces/{item['namespace']}/secrets", body=obj,
-                               query={"fieldManager": FIELD_MANAGER}, action="creating", ref=ref)
+                create(client, obj)
                 view = {"metadata": {"name": item["name"]}, "data": secret_redactor()(None, obj)[1]["data"]}
                 return obj, generated, Result(ref, "created", True, None, {"before": {}, "after": view})
             if generated and current is not None:
@@ -182,8 +188,11 @@ def _converge(client, item: dict, *, check_mode: bool):
         except KubeError as e:
             if e.status != 409:
                 raise
-    raise SecretError(f"{ref} kept changing while values were generated for it ({ATTEMPTS} attempts): "
-                      "another run is writing it; run again when it is done", kind="run")
+    raise SecretError(
+        f"{ref} kept changing while values were generated for it ({ATTEMPTS} attempts): "
+        "another run is writing it; run again when it is done",
+        kind="run",
+    )
 
 
 def ensure(client, item: dict, *, check_mode: bool) -> dict:
@@ -191,14 +200,34 @@ def ensure(client, item: dict, *, check_mode: bool) -> dict:
     if item["state"] == "absent":
         from ansible_collections.mlops.platform.plugins.module_utils.kube import delete
 
-        res = delete(client, [{"apiVersion": "v1", "kind": "Secret",
-                               "metadata": {"name": item["name"], "namespace": item["namespace"]}}],
-                     check_mode=check_mode)[0]
-        return {"ref": res.ref, "action": res.action, "changed": res.changed, "keys": [], "generated": [],
-                "diff": res.diff}
+        res = delete(
+            client,
+            [
+                {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "metadata": {"name": item["name"], "namespace": item["namespace"]},
+                }
+            ],
+            check_mode=check_mode,
+        )[0]
+        return {
+            "ref": res.ref,
+            "action": res.action,
+            "changed": res.changed,
+            "keys": [],
+            "generated": [],
+            "diff": res.diff,
+        }
     obj, generated, res = _converge(client, item, check_mode=check_mode)
-    out = {"ref": res.ref, "action": res.action, "changed": res.changed,
-           "keys": sorted(obj["data"]), "generated": generated, "diff": res.diff}
+    out = {
+        "ref": res.ref,
+        "action": res.action,
+        "changed": res.changed,
+        "keys": sorted(obj["data"]),
+        "generated": generated,
+        "diff": res.diff,
+    }
     if item["return_values"]:
         out["values"] = {k: _unb64(v) for k, v in obj["data"].items()}
     if item.get("bcrypt_copy"):
@@ -244,10 +273,15 @@ def _bcrypt_copy(client, item: dict, obj: dict, *, check_mode: bool):
         existing_mtime = ((target or {}).get("data") or {}).get(spec["mtime_key"])
         now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         data[spec["mtime_key"]] = existing_mtime or _b64(now)
-    copy_obj = {"apiVersion": "v1", "kind": "Secret",
-                "metadata": {"name": spec["secret"], "namespace": item["namespace"]}, "data": data}
-    return apply(client, [copy_obj], check_mode=check_mode, redact=secret_redactor(),
-                 manager="mlops-platform-bcrypt")[0]
+    copy_obj = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": spec["secret"], "namespace": item["namespace"]},
+        "data": data,
+    }
+    return apply(
+        client, [copy_obj], check_mode=check_mode, redact=secret_redactor(), manager="mlops-platform-bcrypt"
+    )[0]
 
 
 def run(params: dict, check_mode: bool) -> dict:
@@ -257,8 +291,11 @@ def run(params: dict, check_mode: bool) -> dict:
     items = expand_items(params, SECRET_SPEC, "secrets", SecretError)
     for item in items:
         validate(item)
-    check_unique([{"metadata": {"name": i["name"], "namespace": i["namespace"]}} for i in items], "Secrets",
-                 SecretError)
+    check_unique(
+        [{"metadata": {"name": i["name"], "namespace": i["namespace"]}} for i in items],
+        "Secrets",
+        SecretError,
+    )
     client = KubeClient.from_params(params)
     results = [ensure(client, item, check_mode=check_mode) for item in items]
     out: dict = {"changed": any(r["changed"] for r in results), "api_requests": client.requests}

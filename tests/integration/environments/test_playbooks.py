@@ -29,6 +29,7 @@ def stage(crds, kubeconfig):
         "environments_argocd_namespace": ns,
         "environments_name_prefix": prefix,
         "environments_promotion_update_alias": False,  # test_mlflow_alias.py covers the alias
+        "environments_wait": False,  # no controller reports on this namespace's Applications
     }
     return ns, prefix, common
 
