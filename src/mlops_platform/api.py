@@ -209,17 +209,14 @@ class Platform:
             extra["from"] = _check_env_name(from_env, "source")
             if from_env == to_env:
                 raise MlopsError(f"source and target are both {from_env!r}: promote to the next environment")
-        if version is not None:
-            text = str(version).strip()
-            if not re.fullmatch(r"[1-9][0-9]{0,9}", text):
-                raise MlopsError(
-                    f"version {version!r} is not a model version: use a positive integer such as 3"
-                )
-            extra["version"] = text
-        if image_tag is not None:
-            if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", str(image_tag)):
-                raise MlopsError(f"image tag {image_tag!r} is not a valid image tag")
-            extra["image_tag"] = str(image_tag)
+        from .collection import module_utils
+
+        order = module_utils("promotion.order")  # the promotion's own input rules
+        try:
+            checked = {"version": order.check_version(version), "image_tag": order.check_image_tag(image_tag)}
+        except order.PromotionError as e:
+            raise MlopsError(str(e)) from e
+        extra.update({k: v for k, v in checked.items() if v is not None})
         if force:
             extra["force"] = True
         return self.run(

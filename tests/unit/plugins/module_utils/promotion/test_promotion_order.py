@@ -98,3 +98,19 @@ def test_bad_image_tags(tag):
 def test_name_formats(fmt, message):
     with pytest.raises(PromotionError, match=message):
         check_name_format(fmt, "application_format")
+
+
+def test_the_charts_schema_enforces_the_promotions_rules():
+    """charts/model-service/values.schema.json checks what ArgoCD renders with the same rules
+    the promotion checks before it writes: environment name, image tag, model version."""
+    import json
+    from pathlib import Path
+
+    from ansible_collections.mlops.platform.plugins.module_utils.promotion import names, order
+
+    chart = Path(__file__).resolve().parents[5] / "charts/model-service"
+    schema = json.loads((chart / "values.schema.json").read_text())
+    props = schema["properties"]
+    assert props["environment"]["pattern"] == names.ENV_NAME.pattern
+    assert props["image"]["properties"]["tag"]["pattern"] == order.IMAGE_TAG.pattern
+    assert props["model"]["properties"]["version"]["pattern"] == order.MODEL_VERSION.pattern
