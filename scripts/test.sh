@@ -14,6 +14,13 @@ for tier in $tiers; do
   case " $ALL_TIERS " in *" $tier "*) ;; *) die "unknown tier '$tier' (tiers: $ALL_TIERS)" ;; esac
 done
 
+finished_at() { # finished_at FILE COMMAND...: runs COMMAND, writes when it ended to FILE; its status
+  "${@:2}"
+  local rc=$?
+  date +%s >"$1"
+  return $rc
+}
+
 # Build the controllers in the background, at a lower priority, while the tiers that need
 # none of them run (lint, sanity, unit, terraform, molecule wait mostly on other things).
 build_log="$CACHE/logs/build-controllers.log" build_pid="" build_rc=""
@@ -21,7 +28,7 @@ for tier in $tiers; do
   case " $CONTROLLER_TIERS " in *" $tier "*)
     mkdir -p "$(dirname "$build_log")"
     build_start=$(date +%s)
-    nice -n 10 "$ROOT/scripts/build-go.sh" controllers >"$build_log" 2>&1 &
+    finished_at "$build_log.end" nice -n 10 "$ROOT/scripts/build-go.sh" controllers >"$build_log" 2>&1 &
     build_pid=$!
     break ;;
   esac
@@ -30,14 +37,14 @@ controllers_built() { # waits for the background build once; its result
   if [ -z "$build_rc" ]; then
     echo "waiting for the controllers' build ($build_log)"
     wait "$build_pid"; build_rc=$?
-    seconds[build]=$(( $(date +%s) - build_start ))
+    seconds[build]=$(( $(cat "$build_log.end") - build_start ))
     cat "$build_log"
   fi
   return "$build_rc"
 }
 
-record() { # record TIER RC START
-  seconds[$1]=$(( $(date +%s) - $3 ))
+record() { # record TIER RC START [END]
+  seconds[$1]=$(( ${4:-$(date +%s)} - $3 ))
   if [ "$2" -eq 0 ]; then result[$1]=passed; passed=$((passed + 1))
   else result[$1]="FAILED (exit $2)"; failed=$((failed + 1)); fi
 }
@@ -55,7 +62,7 @@ beside_done() { # waits for the tier running beside, prints its output, records 
   beside_pid=""
   printf '\n\033[1;34m########## tier: %s (ran beside %s) ##########\033[0m\n' "$BESIDE" "$BESIDE_OF"
   cat "$beside_log"
-  record "$BESIDE" "$rc" "$beside_start"
+  record "$BESIDE" "$rc" "$beside_start" "$(cat "$beside_log.end")"
 }
 
 for tier in $tiers; do
@@ -63,7 +70,7 @@ for tier in $tiers; do
   if [ "$tier" = "$BESIDE_OF" ] && [ -n "$BESIDE" ]; then
     mkdir -p "$(dirname "$beside_log")"
     beside_start=$(date +%s)
-    nice -n 5 make --no-print-directory -C "$ROOT" "test-$BESIDE" >"$beside_log" 2>&1 &
+    finished_at "$beside_log.end" nice -n 5 make --no-print-directory -C "$ROOT" "test-$BESIDE" >"$beside_log" 2>&1 &
     beside_pid=$!
     echo "the $BESIDE tier runs beside this one (its output when it ends: $beside_log)"
   fi
