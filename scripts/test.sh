@@ -14,81 +14,72 @@ for tier in $tiers; do
   case " $ALL_TIERS " in *" $tier "*) ;; *) die "unknown tier '$tier' (tiers: $ALL_TIERS)" ;; esac
 done
 
-finished_at() { # finished_at FILE COMMAND...: runs COMMAND, writes when it ended to FILE; its status
-  "${@:2}"
-  local rc=$?
-  date +%s >"$1"
-  return $rc
+# One job in the background at a lower priority, its output in $CACHE/logs/NAME.log;
+# `await NAME` waits for it once, prints that output and sets seconds[NAME] to the job's
+# own time (from its start to its end, not to when it was waited for).
+declare -A job_pid job_start job_rc
+background() { # background NAME NICENESS COMMAND...
+  local log="$CACHE/logs/$1.log"
+  mkdir -p "$CACHE/logs"
+  job_start[$1]=$(date +%s)
+  ( nice -n "$2" "${@:3}" >"$log" 2>&1; rc=$?; date +%s >"$log.end"; exit $rc ) &
+  job_pid[$1]=$!
 }
-
-# Build the controllers in the background, at a lower priority, while the tiers that need
-# none of them run (lint, sanity, unit, terraform, molecule wait mostly on other things).
-build_log="$CACHE/logs/build-controllers.log" build_pid="" build_rc=""
-for tier in $tiers; do
-  case " $CONTROLLER_TIERS " in *" $tier "*)
-    mkdir -p "$(dirname "$build_log")"
-    build_start=$(date +%s)
-    finished_at "$build_log.end" nice -n 10 "$ROOT/scripts/build-go.sh" controllers >"$build_log" 2>&1 &
-    build_pid=$!
-    break ;;
-  esac
-done
-controllers_built() { # waits for the background build once; its result
-  if [ -z "$build_rc" ]; then
-    echo "waiting for the controllers' build ($build_log)"
-    wait "$build_pid"; build_rc=$?
-    seconds[build]=$(( $(cat "$build_log.end") - build_start ))
-    cat "$build_log"
+await() { # await NAME: the job's exit status
+  local log="$CACHE/logs/$1.log"
+  if [ -z "${job_rc[$1]:-}" ]; then
+    wait "${job_pid[$1]}"; job_rc[$1]=$?
+    seconds[$1]=$(( $(cat "$log.end") - job_start[$1] ))
+    cat "$log"
   fi
-  return "$build_rc"
+  return "${job_rc[$1]}"
 }
+selected() { case " $tiers " in *" $1 "*) return 0 ;; esac; return 1; }
 
-record() { # record TIER RC START [END]
-  seconds[$1]=$(( ${4:-$(date +%s)} - $3 ))
+# Build the controllers while the tiers that need none of them run (lint, sanity, unit,
+# terraform, molecule wait mostly on other things).
+BUILD=build-controllers
+for tier in $CONTROLLER_TIERS; do
+  if selected "$tier"; then background "$BUILD" 10 "$ROOT/scripts/build-go.sh" controllers; break; fi
+done
+
+record() { # record TIER RC SECONDS
+  seconds[$1]=$3
   if [ "$2" -eq 0 ]; then result[$1]=passed; passed=$((passed + 1))
   else result[$1]="FAILED (exit $2)"; failed=$((failed + 1)); fi
 }
 
-# The cloud tier runs beside the integration tier, at a lower priority: its local
-# OpenStack and the integration tier's local clusters both wait on their services far
-# more than they compute, and share the two cores well. Its output is printed whole
-# once it ends, under its own header.
+# The cloud tier runs beside the integration tier: its local OpenStack and the
+# integration tier's local clusters both wait on their services far more than they
+# compute, and share the two cores well. Its output is printed whole once it ends.
 BESIDE=cloud BESIDE_OF=integration
-beside_pid="" beside_log="$CACHE/logs/tier-$BESIDE.log"
-case " $tiers " in *" $BESIDE "*) case " $tiers " in *" $BESIDE_OF "*) ;; *) BESIDE="" ;; esac ;; *) BESIDE="" ;; esac
-beside_done() { # waits for the tier running beside, prints its output, records it
-  [ -n "$beside_pid" ] || return 0
-  wait "$beside_pid"; local rc=$?
-  beside_pid=""
-  printf '\n\033[1;34m########## tier: %s (ran beside %s) ##########\033[0m\n' "$BESIDE" "$BESIDE_OF"
-  cat "$beside_log"
-  record "$BESIDE" "$rc" "$beside_start" "$(cat "$beside_log.end")"
-}
+selected "$BESIDE" && selected "$BESIDE_OF" || BESIDE=""
 
 for tier in $tiers; do
   [ "$tier" = "$BESIDE" ] && continue
   if [ "$tier" = "$BESIDE_OF" ] && [ -n "$BESIDE" ]; then
-    mkdir -p "$(dirname "$beside_log")"
-    beside_start=$(date +%s)
-    finished_at "$beside_log.end" nice -n 5 make --no-print-directory -C "$ROOT" "test-$BESIDE" >"$beside_log" 2>&1 &
-    beside_pid=$!
-    echo "the $BESIDE tier runs beside this one (its output when it ends: $beside_log)"
+    background "tier-$BESIDE" 5 make --no-print-directory -C "$ROOT" "test-$BESIDE"
+    echo "the $BESIDE tier runs beside this one (its output when it ends: $CACHE/logs/tier-$BESIDE.log)"
   fi
   printf '\n\033[1;34m########## tier: %s ##########\033[0m\n' "$tier"
   start=$(date +%s)
   case " $CONTROLLER_TIERS " in
-    *" $tier "*) if controllers_built; then make --no-print-directory -C "$ROOT" "test-$tier"; rc=$?
+    *" $tier "*) echo "waiting for the controllers' build ($CACHE/logs/$BUILD.log)"
+                 if await "$BUILD"; then make --no-print-directory -C "$ROOT" "test-$tier"; rc=$?
                  else echo "the controllers' build failed (above)"; rc=1; fi ;;
     *) make --no-print-directory -C "$ROOT" "test-$tier"; rc=$? ;;
   esac
-  record "$tier" "$rc" "$start"
-  [ "$tier" = "$BESIDE_OF" ] && beside_done
+  record "$tier" "$rc" $(( $(date +%s) - start ))
+  if [ "$tier" = "$BESIDE_OF" ] && [ -n "$BESIDE" ]; then
+    printf '\n\033[1;34m########## tier: %s (ran beside %s) ##########\033[0m\n' "$BESIDE" "$BESIDE_OF"
+    await "tier-$BESIDE"; rc=$?
+    record "$BESIDE" "$rc" "${seconds[tier-$BESIDE]}"
+  fi
 done
-beside_done
 printf '\n\033[1m%-12s %-18s %s\033[0m\n' tier result seconds
-if [ -n "$build_rc" ]; then
-  printf '%-12s %-18s %s\n' "(build)" "$([ "$build_rc" -eq 0 ] && echo passed || echo "FAILED (exit $build_rc)")" \
-    "${seconds[build]} (controllers, in the background)"
+if [ -n "${job_rc[$BUILD]:-}" ]; then
+  printf '%-12s %-18s %s\n' "(build)" "$([ "${job_rc[$BUILD]}" -eq 0 ] && echo passed || echo "FAILED (exit ${job_rc[$BUILD]})")" \
+    "${seconds[$BUILD]} (controllers, in the background)"
 fi
 for tier in $tiers; do
   note=""; [ "$tier" = "$BESIDE" ] && note=" (beside $BESIDE_OF)"

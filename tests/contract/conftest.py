@@ -235,6 +235,18 @@ def stages(kube, kubeconfig, shared_fixtures, openstack_config, tmp_path_factory
 
 
 @pytest.fixture(scope="session")
+def environment_apps(stages, kube) -> dict[str, dict]:
+    """The Applications the environments stage declared (charts/model-service), by environment."""
+    items = kube.request("GET", "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications")["items"]
+    apps = [a for a in items if (a["spec"].get("source") or {}).get("path") == "charts/model-service"]
+    by_env = {a["spec"]["source"]["helm"]["valuesObject"]["environment"]: a for a in apps}
+    assert len(by_env) == len(apps), (
+        f"two Applications serve one environment: {[a['metadata']['name'] for a in apps]}"
+    )
+    return by_env
+
+
+@pytest.fixture(scope="session")
 def runs(stages) -> dict[str, dict]:
     return stages["runs"]
 

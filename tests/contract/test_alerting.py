@@ -103,19 +103,13 @@ def retrain_binding(stages, kube) -> dict:
 
 
 @pytest.fixture(scope="session")
-def model_service_rules(stages, kube, helm, repo_root, kube_version) -> tuple[str, list[dict]]:
+def model_service_rules(environment_apps, helm, repo_root, kube_version) -> tuple[str, list[dict]]:
     """The staging environment's PrometheusRule groups, from its Application (as the
     environments stage declared it) rendered from charts/model-service; and its namespace."""
-    items = kube.request("GET", "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications")["items"]
-    envs = [
-        a
-        for a in items
-        if (a["spec"].get("source") or {}).get("path") == "charts/model-service"
-        and ((a["spec"]["source"].get("helm") or {}).get("valuesObject") or {}).get("environment")
-        == "staging"
-    ]
-    assert len(envs) == 1, f"the environments stage declared {len(envs)} staging model-service Applications"
-    app = envs[0]
+    assert "staging" in environment_apps, (
+        f"the environments stage declared no staging Application: {sorted(environment_apps)}"
+    )
+    app = environment_apps["staging"]
     helm_src = app["spec"]["source"].get("helm") or {}
     docs = helm_template(
         helm,

@@ -22,7 +22,6 @@ from ansible_collections.mlops.platform.plugins.module_utils.kube import merge_p
 from ansible_collections.mlops.platform.plugins.module_utils.promotion.application import deployed, source_of
 
 PARAMETER = re.compile(r"\{\{(workflow|inputs)\.parameters\.([A-Za-z0-9_-]+)\}\}")
-APPLICATIONS = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications"
 
 
 def substitute(text: str, workflow: dict[str, str], inputs: dict[str, str]) -> str:
@@ -39,17 +38,6 @@ def workflow_templates(stages, kube, openstack_config) -> dict[str, dict]:
     ns = openstack_config.get("workflows_namespace", "argo")
     items = kube.request("GET", f"/apis/argoproj.io/v1alpha1/namespaces/{ns}/workflowtemplates")["items"]
     return {t["metadata"]["name"]: t for t in items}
-
-
-@pytest.fixture(scope="session")
-def environment_apps(stages, kube) -> dict[str, dict]:
-    """The environments stage's Applications, by the environment each serves."""
-    items = kube.request("GET", APPLICATIONS)["items"]
-    return {
-        a["spec"]["source"]["helm"]["valuesObject"]["environment"]: a
-        for a in items
-        if (a["spec"].get("source") or {}).get("path") == "charts/model-service"
-    }
 
 
 def workflow_parameters(template: dict) -> dict[str, str]:
