@@ -55,8 +55,10 @@ test-lint:
 test-sanity:
 	scripts/sanity.sh
 
+# The reference application's tests run in its own environment (scripts/test-deps.sh app).
 test-unit:
 	$(PYTEST) tests/unit
+	cd apps/digits && $(CACHE)/app-digits/bin/python -m pytest tests
 
 test-terraform:
 	scripts/terraform-test.sh

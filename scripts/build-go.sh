@@ -12,6 +12,9 @@
 #   schedcheck  the kube-scheduler's node filters as a command (tests/contract/schedcheck/)
 #   amtool      Alertmanager's amtool at the version kube-prometheus-stack runs (check-config,
 #               routes test); Debian bookworm's 0.25 rejects fields the chart's Alertmanager reads
+#   buildkit    BuildKit's buildkitd (OCI worker: Debian's runc) and buildctl, which build the
+#               platform's images (scripts/images.sh)
+#   registry    the distribution registry (v3) the images are pushed to in the tests
 source "$(dirname "$0")/lib.sh"
 need go "install Go 1.25+ (https://go.dev/doc/install or apt-get install golang)"
 FIXTURES="$ROOT/../shared/fixtures"
@@ -207,6 +210,23 @@ build_amtool() {
   ln -sfn "$dir/amtool" "$CACHE/bin/amtool"
 }
 
+build_buildkit() {
+  local v=$BUILDKIT_VERSION dir="$CACHE/go/buildkit-$BUILDKIT_VERSION" pkg=github.com/moby/buildkit/version
+  for cmd in buildkitd buildctl; do
+    built "$dir/$cmd" "$cmd $v" || go_build_module github.com/moby/buildkit "v$v" "./cmd/$cmd" "$dir/$cmd" \
+      "-X $pkg.Version=v$v -X $pkg.Package=github.com/moby/buildkit"
+    ln -sfn "$dir/$cmd" "$CACHE/bin/$cmd"
+  done
+}
+
+build_registry() { # the version the platform's registry image runs (versions.env REGISTRY_IMAGE)
+  local v=${REGISTRY_IMAGE##*:}
+  local dir="$CACHE/go/registry-$v"
+  built "$dir/registry" "registry $v" || go_build_module github.com/distribution/distribution/v3 "v$v" \
+    ./cmd/registry "$dir/registry" "-X github.com/distribution/distribution/v3/version.version=v$v"
+  ln -sfn "$dir/registry" "$CACHE/bin/registry"
+}
+
 ensure_terraform() {
   local found
   found=$(command -v terraform || true)
@@ -235,6 +255,8 @@ for what in "${@:-envtest provider helm terraform}"; do
       terraform) ensure_terraform ;;
       schedcheck) build_schedcheck ;;
       amtool) build_amtool ;;
+      buildkit) build_buildkit ;;
+      registry) build_registry ;;
       *) die "unknown tool $w" ;;
     esac
   done

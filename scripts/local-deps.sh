@@ -4,7 +4,7 @@
 # most of a cold setup. They run as two chains (the cluster: etcd, Kubernetes, KWOK; the
 # controllers beside it): one `go build` leaves a core idle while it links and while
 # its last packages compile one after the other, and the other chain fills it. The venv
-# and MLflow wait mostly on downloads. Each line of output is prefixed with its part's name.
+# MLflow and the reference application wait mostly on downloads. Each line of output is prefixed with its part's name.
 source "$(dirname "$0")/lib.sh"
 
 names=() pids=()
@@ -18,7 +18,7 @@ part() { # part NAME COMMAND...: run COMMAND in the background, its output prefi
 part venv "$ROOT/scripts/deps.sh"
 part cluster "$ROOT/scripts/build-go.sh" envtest
 part controllers "$ROOT/scripts/build-go.sh" controllers
-part mlflow+redis "$ROOT/scripts/test-deps.sh" mlflow redis
+part mlflow+redis+app "$ROOT/scripts/test-deps.sh" mlflow redis app
 
 failed=()
 for i in "${!pids[@]}"; do

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need beyond the venv and the Go-built tools: podman with runc,
-# the Debian 12 node image, the MLflow server environment, the ansible-test
-# bootstrap stand-in, Redis for ArgoCD, the restore drill's PostgreSQL and barman-cloud, and
-# Debian's promtool. Each step is skipped when its cached result is present.
+# the Debian 12 node image, the MLflow server environment, the reference application's
+# environment, the ansible-test bootstrap stand-in, Redis for ArgoCD, the restore drill's
+# PostgreSQL and barman-cloud, and Debian's promtool. Each step is skipped when its cached result is present.
 # `test-deps.sh mlflow redis` runs only those steps (`make run` needs them).
 source "$(dirname "$0")/lib.sh"
 
@@ -50,6 +50,18 @@ mlflow_env() {
     "$dir/bin/pip" install -q "psycopg2-binary==$PSYCOPG2_VERSION" boto3
   fi
   ln -sfn "$dir/bin/mlflow" "$CACHE/bin/mlflow"
+}
+
+app_env() {
+  # The reference application (apps/digits) in an environment of its own, as its images
+  # have it: its training, its service and its tests run there, every version from its
+  # constraints.txt. Keyed by its dependencies; .cache/app-digits points at the current one.
+  local key dir
+  key=$(cat "$ROOT/apps/digits/pyproject.toml" "$ROOT/apps/digits/constraints.txt" | sha256sum | cut -c1-12)
+  dir="$CACHE/app-digits-$key"
+  python_env "$dir" python3 mlops-digits-serve "reference application $key" "its training, service and tests" \
+    -c "$ROOT/apps/digits/constraints.txt" -e "$ROOT/apps/digits[serve,train,test]"
+  ln -sfn "$dir" "$CACHE/app-digits"
 }
 
 moto_env() {
@@ -120,16 +132,27 @@ redis_server() { # ArgoCD's cache, run on loopback by the local control plane
   apt_install_servers redis-server
 }
 
-for what in ${@:-podman node_image mlflow moto ansible_test redis backup_drill promtool}; do
+images() {
+  # tests/integration/images: BuildKit and the distribution registry (Go, cached by version),
+  # runc for buildkitd's OCI worker and the tests' containers (crun fails on this machine's
+  # cgroups), and the base image's Debian rootfs (debootstrap, cached by suite and recipe).
+  apt_install runc debootstrap
+  "$ROOT/scripts/build-go.sh" buildkit registry
+  "$ROOT/scripts/images.sh" rootfs
+}
+
+for what in ${@:-podman node_image mlflow app moto ansible_test redis backup_drill promtool images}; do
   case $what in
     podman) podman_setup ;;
     node_image) node_image ;;
     mlflow) mlflow_env ;;
+    app) app_env ;;
     moto) moto_env ;;
     ansible_test) ansible_test_bootstrap ;;
     redis) redis_server ;;
     backup_drill) backup_drill_tools ;;
     promtool) promtool ;;
+    images) images ;;
     *) die "unknown step $what" ;;
   esac
 done

@@ -24,7 +24,7 @@ extends_documentation_fragment:
   - mlops.platform.attributes
 requirements:
   - python-terraform >= 0.10.1
-  - terraform >= 1.7.0 or OpenTofu
+  - terraform >= 1.10.0 or OpenTofu
 options:
   backend:
     description:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,15 @@ from .config import find_root, inventory_vars, resolve_inventory
 from .errors import EXIT_BAD_INPUT, EXIT_RUN_FAILED, MlopsError
 from .lock import cluster_lock
 from .results import RunResult, Status
-from .runner import CancelCheck, EventCallback, run_playbook
+from .runner import CancelCheck, EventCallback, RunEvent, run_playbook
 from .stages import STAGES, select_stages
 
 #: Extra-var names must be valid Ansible variable names.
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+#: How long `train` follows its Workflow by default (train.yml's train_timeout).
+DEFAULT_TRAIN_TIMEOUT = 7200
 
 
 def _check_vars(extra_vars: dict[str, Any] | None, what: str = "extra var") -> dict[str, Any]:
@@ -251,19 +256,49 @@ class Platform:
         *,
         timeout: int | None = None,
         on_event: EventCallback | None = None,
+        on_step: Callable[[dict], None] | None = None,
         cancel: CancelCheck | threading.Event | None = None,
     ) -> RunResult:
-        """Submit the train-model workflow with `parameters` (its workflow parameters) and wait."""
+        """Submit the train-model workflow with `parameters` (its workflow parameters), then follow it
+        step by step (`on_step` sees each step whose phase changes) until it ends or `timeout`
+        seconds pass. Ctrl-C, SIGTERM, SIGHUP or `cancel` stop the Workflow. The result's
+        `outputs` are the Workflow's (model-version)."""
+        from .training import follow
+
         extra: dict[str, Any] = {
-            "train_parameters": {k: str(v) for k, v in _check_vars(parameters, "workflow parameter").items()}
+            "train_parameters": {k: str(v) for k, v in _check_vars(parameters, "workflow parameter").items()},
+            "train_wait": False,
         }
-        if timeout is not None:
-            if int(timeout) <= 0:
-                raise MlopsError(f"timeout {timeout} must be a positive number of seconds")
-            extra["train_timeout"] = int(timeout)
-        return self.run(
-            "playbooks/train.yml", extra_vars=extra, default_stage="train", on_event=on_event, cancel=cancel
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0
+        ):
+            raise MlopsError(f"timeout: {timeout!r} is not allowed: give a whole number of seconds above 0")
+        submitted: dict[str, str] = {}
+
+        def capture(event: RunEvent) -> None:
+            res = event.data.get("res") if event.event == "runner_on_ok" else None
+            if isinstance(res, dict) and res.get("workflow") and res.get("namespace"):
+                submitted.update(name=res["workflow"], namespace=res["namespace"])
+            if on_event is not None:
+                on_event(event)
+
+        result = self.run(
+            "playbooks/train.yml", extra_vars=extra, default_stage="train", on_event=capture, cancel=cancel
         )
+        if not result.ok or not submitted:
+            return result
+        stop = cancel if isinstance(cancel, threading.Event) else threading.Event()
+        from .status import connect
+
+        followed = follow(
+            connect(self.kubeconfig()),
+            submitted["namespace"],
+            submitted["name"],
+            timeout=float(timeout or DEFAULT_TRAIN_TIMEOUT),
+            report=on_step or (lambda step: None),
+            cancel=stop,
+        )
+        return result.followed_by(followed.outcome, followed.summary, followed.message)
 
     # -- reads ----------------------------------------------------------------
 
@@ -298,6 +333,12 @@ class Platform:
         from .status import read_status
 
         return read_status(self)
+
+    def predict(self, environment: str, body: Any = None, *, path: str = "/predict"):
+        """Send one prediction request to `environment`'s model service (default: a sample digit)."""
+        from .predict import predict
+
+        return predict(self, environment, body, path=path)
 
     def credentials(self, app: str) -> dict[str, str]:
         """The generated credential values of one app (read only when asked)."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .cli_options import InventoryOpt, JsonOpt, KubeconfigOpt
+from .cli_options import InventoryOpt, JsonOpt, KubeconfigOpt, fail
 
 if TYPE_CHECKING:
     from .api import Platform
@@ -52,8 +52,7 @@ VerboseOpt = Annotated[
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
+    return fail(message, code)
 
 
 def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
@@ -287,13 +286,70 @@ def train(
     kubeconfig: KubeconfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the train-model workflow (train, evaluate, register in MLflow) and wait for it."""
+    """Run the train-model workflow and follow it step by step: train, evaluate, register in
+    MLflow, then (its deploy-to) build the version's image and deploy it. Ctrl-C stops the workflow."""
     parameters = _pairs(param, "--param")
     platform = _guard(lambda: _platform(inventory, kubeconfig))
+
+    def show(step: dict) -> None:
+        message = f" ({step['message']})" if step.get("message") else ""
+        typer.echo(f"  step {step['name']}: {step['phase']}{message}", err=True)
+
     result = _execute(
-        lambda cb: platform.train(parameters, timeout=timeout, on_event=cb), as_json=as_json, title="train"
+        lambda cb: platform.train(
+            parameters, timeout=timeout, on_event=cb, on_step=None if as_json else show
+        ),
+        as_json=as_json,
+        title="train",
     )
+    if result.outputs and not as_json:
+        typer.echo(", ".join(f"{k}: {v}" for k, v in sorted(result.outputs.items())))
     _finish(result, as_json=as_json)
+
+
+@app.command()
+def predict(
+    env: Annotated[str, typer.Argument(help="Environment whose model service answers, e.g. staging.")],
+    data: Annotated[
+        str | None,
+        typer.Option("--data", "-d", help="Request body: JSON, or @FILE (default: one sample digit)."),
+    ] = None,
+    path: Annotated[str, typer.Option("--path", help="Path of the request.")] = "/predict",
+    inventory: InventoryOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send a prediction request to an environment's model service and print its answer."""
+    body = None
+    if data is not None:
+        text = data
+        if data.startswith("@"):
+            text = _guard(lambda: _read_file(data[1:], "--data"))
+        try:
+            body = json.loads(text)
+        except ValueError as e:
+            raise _fail(f"--data is not JSON: {e}", 2) from None
+    platform = _guard(lambda: _platform(inventory, kubeconfig))
+    answer = _guard(lambda: platform.predict(env, body, path=path))
+    if as_json:
+        _print_json(answer.to_dict())
+    else:
+        typer.echo(f"{env} ({answer.namespace}/{answer.service}) answered {answer.status}:")
+        text = answer.answer if isinstance(answer.answer, str) else json.dumps(answer.answer, indent=2)
+        typer.echo(text)
+    if not answer.ok:
+        raise typer.Exit(1)
+
+
+def _read_file(path: str, what: str) -> str:
+    from pathlib import Path
+
+    from .errors import EXIT_BAD_INPUT, MlopsError
+
+    try:
+        return Path(path).read_text()
+    except OSError as e:
+        raise MlopsError(f"{what}: cannot read {path}: {e.strerror}", exit_code=EXIT_BAD_INPUT) from None
 
 
 @app.command()
@@ -360,15 +416,12 @@ def main() -> None:
     try:
         app(prog_name="mlopsctl", standalone_mode=True)
     except KeyboardInterrupt:
-        typer.echo("error: interrupted", err=True)
+        fail("interrupted", 130)
         sys.exit(130)
     except Exception as e:  # noqa: BLE001 - the last line of defence against tracebacks
         if os.environ.get("MLOPS_DEBUG"):
             raise
-        typer.echo(
-            f"error: {type(e).__name__}: {e} (an unexpected failure; MLOPS_DEBUG=1 shows the traceback)",
-            err=True,
-        )
+        fail(f"{type(e).__name__}: {e} (an unexpected failure; MLOPS_DEBUG=1 shows the traceback)", 1)
         sys.exit(1)
 
 

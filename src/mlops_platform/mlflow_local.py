@@ -1,8 +1,8 @@
-"""A real `mlflow server` for the local cluster: SQLite backend, local artifacts, on loopback.
+"""A real `mlflow server` for the local cluster: SQLite backend, proxied local artifacts, on loopback.
 
-The rehearsal's registry: promotions move its aliases for real. `seed` registers the
-model versions a first training run would have (no training runs here: Argo
-Workflows' pods would have to run containers).
+The rehearsal's registry: `make run` trains the reference application into it (a process:
+Argo Workflows' pods would need a node that runs containers) and promotions move its
+aliases for real. `seed` registers versions without training (the API tests' clusters).
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ def argv(binary: Path, work: Path, port: int) -> list[str]:
         "server",
         "--backend-store-uri",
         f"sqlite:///{work / 'mlflow.db'}",
-        "--default-artifact-root",
+        # Proxied artifacts (mlflow-artifacts: URIs), as the platform's MLflow serves them
+        # (proxiedArtifactStorage): clients and the model service fetch over HTTP.
+        "--artifacts-destination",
         str(work / "artifacts"),
         "--host",
         "127.0.0.1",
@@ -53,6 +55,12 @@ def _call(url: str, method: str, path: str, body: dict | None = None) -> dict:
         return json.loads(r.read() or b"{}")
 
 
+def count(url: str, model: str) -> int:
+    """How many versions of `model` MLflow has (0 when it has no such model)."""
+    query = urllib.parse.urlencode({"filter": f"name='{model}'", "max_results": 1000})
+    return len(_call(url, "GET", f"model-versions/search?{query}").get("model_versions") or [])
+
+
 def seed(url: str, model: str, versions: int) -> list[str]:
     """Register `model` with versions 1..`versions` unless it has them; returns what was added."""
     added = []
@@ -62,10 +70,7 @@ def seed(url: str, model: str, versions: int) -> list[str]:
     except urllib.error.HTTPError as e:
         if e.code != 400:  # RESOURCE_ALREADY_EXISTS
             raise
-    query = urllib.parse.urlencode({"filter": f"name='{model}'", "max_results": 1000})
-    have = _call(url, "GET", f"model-versions/search?{query}")
-    count = len(have.get("model_versions") or [])
-    for v in range(count + 1, versions + 1):
+    for v in range(count(url, model) + 1, versions + 1):
         _call(
             url, "POST", "model-versions/create", {"name": model, "source": f"s3://mlflow/models/{model}/{v}"}
         )
@@ -77,8 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlops_platform.mlflow_local", description=seed.__doc__)
     parser.add_argument("url")
     parser.add_argument("model")
-    parser.add_argument("versions", type=int)
+    parser.add_argument("versions", type=int, nargs="?", help="register versions 1..N (no training)")
+    parser.add_argument("--count", action="store_true", help="print how many versions the model has")
     args = parser.parse_args(argv)
+    if args.count or args.versions is None:
+        print(count(args.url, args.model))
+        return 0
     added = seed(args.url, args.model, args.versions)
     print(
         f"MLflow {args.url}: "

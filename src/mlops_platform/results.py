@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -67,6 +67,8 @@ class RunResult:
     failures: list[Failure] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     interrupted_stage: str | None = None
+    #: What the run produced beyond its tasks (train: the Workflow's output parameters).
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -88,6 +90,29 @@ class RunResult:
     @property
     def failed(self) -> int:
         return sum(s.failed + s.unreachable for s in self.stages)
+
+    def followed_by(self, outcome: str, summary: dict[str, Any], message: str) -> RunResult:
+        """This run (which started something, e.g. a Workflow), ended as what it started ended:
+        outcome succeeded | failed | timeout | canceled, with that thing's outputs and message."""
+        status = {"succeeded": "successful", "failed": "failed"}.get(outcome, outcome)
+        failures = list(self.failures)
+        if outcome != "succeeded":
+            failures.append(
+                Failure(
+                    self.stages[-1].name if self.stages else "train",
+                    "localhost",
+                    f"workflow {summary.get('name')}",
+                    message,
+                )
+            )
+        return replace(
+            self,
+            status=status,
+            rc=0 if outcome == "succeeded" else 1,
+            failures=failures,
+            outputs=dict(summary.get("outputs") or {}),
+            interrupted_stage=self.stages[-1].name if outcome == "canceled" and self.stages else None,
+        )
 
     def stage(self, name: str) -> StageResult | None:
         return next((s for s in self.stages if s.name == name), None)

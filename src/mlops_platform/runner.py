@@ -14,6 +14,8 @@ import difflib
 import json
 import os
 import re
+import shlex
+import shutil
 import signal
 import sys
 import threading
@@ -257,6 +259,7 @@ class _GracefulStop:
         self.pid: int | None = None
         self.hard = False
         self._sent_at: float | None = None
+        self._group_sent: int | None = None
 
     def _group(self) -> int | None:
         try:
@@ -272,21 +275,76 @@ class _GracefulStop:
             if group is None or group == os.getpgrp():
                 return True  # not started yet, or not in a group of its own
             os.killpg(group, signal.SIGTERM)
-            self._sent_at = self.clock()
+            self._sent_at, self._group_sent = self.clock(), group
         return self.clock() - self._sent_at > self.grace
 
     def wait_for_group(self) -> None:
         """After a graceful stop, wait (within the grace) until every process of the run is gone."""
-        if self._sent_at is None or not self.pid:
+        if self._sent_at is None or not self._group_sent:
             return
         while self.clock() - self._sent_at <= self.grace:
             try:
-                os.killpg(self.pid, 0)
+                os.killpg(self._group_sent, 0)
             except (ProcessLookupError, PermissionError):
                 return
             time.sleep(0.1)
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)
+            os.killpg(self._group_sent, signal.SIGKILL)
+
+
+#: Signals that stop a run as Ctrl-C does: SIGTERM (kill, timeout, systemd, CI) and SIGHUP (a
+#: closed terminal or SSH session) besides SIGINT itself.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def stop_signals(handler: Callable[[int, Any], None]):
+    """Route STOP_SIGNALS to `handler` while a run is active; the previous handlers are put back after.
+
+    Only in the main thread (Python delivers signals there, and only it may set handlers). A
+    signal the caller ignores (nohup, a background job) stays ignored; SIGINT is taken over
+    only from Python's own handler (KeyboardInterrupt), so a caller's own handler is kept.
+    """
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in STOP_SIGNALS:
+            current = signal.getsignal(sig)
+            if current in (signal.SIG_IGN, None):  # None: a handler set outside Python, left alone
+                continue
+            if sig == signal.SIGINT and current is not signal.default_int_handler:
+                continue
+            previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _guard_playbook(run_dir: Path, envvars: dict[str, str], grace: float) -> None:
+    """Start ansible-playbook under runguard.py (see there), which stops it when this process dies.
+
+    ansible-runner resolves `ansible-playbook` on the run's PATH and has no hook to run code
+    in the child before exec, so a shim of that name goes first on PATH (and takes itself
+    off PATH before ansible-playbook starts). Without an ansible-playbook to wrap, nothing
+    changes: ansible-runner reports the missing command as before.
+    """
+    real = shutil.which("ansible-playbook", path=envvars["PATH"])
+    if real is None or not sys.executable:
+        return
+    bin_dir = run_dir / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    shim = bin_dir / "ansible-playbook"
+    guard = Path(__file__).with_name("runguard.py")
+    command = [sys.executable, "-I", "-S", str(guard), str(os.getpid()), str(grace), "--", real]
+    shim.write_text(
+        "#!/bin/sh\n"
+        "# Written by mlopsctl: ansible-playbook under its watchdog (mlops_platform/runguard.py).\n"
+        f"PATH=${{PATH#{shlex.quote(str(bin_dir) + os.pathsep)}}}\n"
+        f'exec {shlex.join(command)} "$@"\n'
+    )
+    shim.chmod(0o755)
+    envvars["PATH"] = f"{bin_dir}{os.pathsep}{envvars['PATH']}"
 
 
 def new_run_dir(root: Path) -> Path:
@@ -336,11 +394,14 @@ def run_playbook(
 
     `on_event` sees every event as a RunEvent (exceptions in it are not swallowed
     silently: the run is stopped and the error re-raised). `cancel` (a callable or
-    a threading.Event) stops the run; so does Ctrl-C. Either way ansible-playbook's
-    process group gets SIGTERM first (SIGINT may be ignored in a background job), so
-    that a module can finish or undo what it started (a
-    promotion rolls back and records it), and is killed only after `grace` seconds
-    or a second Ctrl-C. The result has status "canceled" and names the stage.
+    a threading.Event) stops the run; so do Ctrl-C, SIGTERM and SIGHUP (STOP_SIGNALS,
+    handled while the run lasts when called from the main thread). Either way
+    ansible-playbook's process group gets SIGTERM first (SIGINT may be ignored in a
+    background job), so that a module can finish or undo what it started (a promotion
+    rolls back and records it), and is killed only after `grace` seconds or a second
+    signal. The result has status "canceled" and names the stage. ansible-playbook
+    never outlives this process: if it dies, even by SIGKILL, its watchdog stops the
+    run the same way (runguard.py).
     """
     import ansible_runner
 
@@ -383,47 +444,56 @@ def run_playbook(
         if data.get("status") == "running":  # written just before: keep credentials out of it
             redact_command_file(run_dir / "command")
 
+    def on_signal(signum: int, frame: Any) -> None:
+        if interrupted.is_set():
+            stop.hard = True  # a second signal: stop now
+        interrupted.set()
+
+    envvars = _environment(root, env)
+    _guard_playbook(run_dir, envvars, grace)
     cmdline = []
     if check:
         cmdline.append("--check")
     if diff:
         cmdline.append("--diff")
-    thread, runner = ansible_runner.run_async(
-        private_data_dir=str(run_dir),
-        artifact_dir=str(run_dir.parent),
-        ident=run_dir.name,
-        project_dir=str(root),
-        playbook=str(playbook),
-        inventory=str(inventory),
-        extravars=extra_vars or None,
-        cmdline=" ".join(cmdline) or None,
-        limit=limit,
-        verbosity=verbosity or None,
-        envvars=_environment(root, env),
-        event_handler=handle,
-        cancel_callback=should_cancel,
-        status_handler=on_status,
-        finished_callback=lambda _runner: finished.set(),
-        # Facts are cached where ansible.cfg says, as with a plain ansible-playbook run.
-        fact_cache_type="ansible.cfg",
-        settings={"pexpect_timeout": 0.2, "suppress_ansible_output": True},
-        quiet=True,
-        suppress_env_files=True,
-    )
-    # Wait on an Event, not Thread.join: a KeyboardInterrupt inside join() can leave the
-    # thread looking finished while ansible-playbook still runs (CPython gh-90882).
-    # Ctrl-C sets `interrupted`; the runner then kills ansible-playbook's process group.
-    while True:
-        try:
-            while thread.is_alive():
-                finished.wait(0.2)
-            break
-        except KeyboardInterrupt:
-            if interrupted.is_set():
-                stop.hard = True  # a second Ctrl-C: stop now
-            interrupted.set()
-    thread.join()
-    stop.wait_for_group()
+    with stop_signals(on_signal):
+        thread, runner = ansible_runner.run_async(
+            private_data_dir=str(run_dir),
+            artifact_dir=str(run_dir.parent),
+            ident=run_dir.name,
+            project_dir=str(root),
+            playbook=str(playbook),
+            inventory=str(inventory),
+            extravars=extra_vars or None,
+            cmdline=" ".join(cmdline) or None,
+            limit=limit,
+            verbosity=verbosity or None,
+            envvars=envvars,
+            event_handler=handle,
+            cancel_callback=should_cancel,
+            status_handler=on_status,
+            finished_callback=lambda _runner: finished.set(),
+            # Facts are cached where ansible.cfg says, as with a plain ansible-playbook run.
+            fact_cache_type="ansible.cfg",
+            settings={"pexpect_timeout": 0.2, "suppress_ansible_output": True},
+            quiet=True,
+            suppress_env_files=True,
+        )
+        # Wait on an Event, not Thread.join: a KeyboardInterrupt inside join() can leave the
+        # thread looking finished while ansible-playbook still runs (CPython gh-90882).
+        # A stop signal (or a KeyboardInterrupt, from a SIGINT handler of the caller's) sets
+        # `interrupted`; the runner then stops ansible-playbook's process group.
+        while True:
+            try:
+                while thread.is_alive():
+                    finished.wait(0.2)
+                break
+            except KeyboardInterrupt:
+                if interrupted.is_set():
+                    stop.hard = True  # a second Ctrl-C: stop now
+                interrupted.set()
+        thread.join()
+        stop.wait_for_group()
     redact_command_file(run_dir / "command")
     status = runner.status or "failed"
     if interrupted.is_set() or runner.canceled:

@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.7.0"
+  required_version = ">= 1.10.0"
   required_providers {
     openstack = {
       source  = "terraform-provider-openstack/openstack"

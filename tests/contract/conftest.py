@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import subprocess
 import time
 from pathlib import Path
@@ -133,7 +132,8 @@ def crds_only(manifest: Path, out: Path) -> Path:
 def stages_playbook(tmp: Path, manifest: Path, config: dict, workflow_crds: Path) -> Path:
     """One playbook, so Ansible starts once: the real gitops stage, the platform stage as shipped
     and with the options, and the workflows and environments stages, each with the OpenStack
-    target's config (the workflows stage with Argo Workflows' CRDs only: nothing runs them)."""
+    target's config (the workflows stage with Argo Workflows' CRDs only: nothing runs them). Every
+    stage gets the floating IP the inventory plugin gives them on the real target."""
     stages = ROOT / "playbooks"
     shipped = {**config, "mlops_floating_ip": FLOATING_IP}
     plays = [
@@ -146,23 +146,43 @@ def stages_playbook(tmp: Path, manifest: Path, config: dict, workflow_crds: Path
         {"import_playbook": str(stages / "platform.yml"), "vars": {**shipped, **OPTIONS}},
         {
             "import_playbook": str(stages / "workflows.yml"),
-            "vars": {**config, "workflows_crd_files": [str(workflow_crds)]},
+            "vars": {**shipped, "workflows_crd_files": [str(workflow_crds)]},
         },
-        {"import_playbook": str(stages / "environments.yml"), "vars": config},
+        {"import_playbook": str(stages / "environments.yml"), "vars": shipped},
     ]
     path = tmp / "stages.yml"
     path.write_text(yaml.safe_dump(plays))
     return path
 
 
-def resolvable(value, config: dict) -> bool:
-    """True unless `value` is a template that needs more than other plain settings of `config`."""
-    if not isinstance(value, str):
+#: What the stages give every play here as the inventory plugin does on the real target.
+GIVEN = {"mlops_floating_ip"}
+
+
+def resolvable(value, config: dict, seen: frozenset = frozenset()) -> bool:
+    """True unless `value` is a template that needs more than other settings of `config` (resolvable
+    themselves) and what the stages give (GIVEN): the inventory's directory, lookups, the vault."""
+    if not isinstance(value, str) or "{{" not in value:
         return True
-    names = re.findall(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}", value)
-    rest = re.sub(r"\{\{\s*[a-z_][a-z0-9_]*\s*\}\}", "", value)
-    plain = [isinstance(config.get(n), (str, int, float)) and "{{" not in str(config[n]) for n in names]
-    return "{{" not in rest and all(plain)
+    from jinja2 import Environment, meta
+
+    if "lookup(" in value or "query(" in value:
+        return False
+    class AnyName(dict):  # Ansible's and our filters and tests: only the variables matter here
+        def __contains__(self, key):
+            return True
+
+        def get(self, key, default=None):
+            return super().get(key) or (lambda *a, **k: None)
+
+    env = Environment()
+    env.filters, env.tests = AnyName(env.filters), AnyName(env.tests)
+    names = meta.find_undeclared_variables(env.parse(value))
+    return all(
+        name in GIVEN
+        or (name in config and name not in seen and resolvable(config[name], config, seen | {name}))
+        for name in names
+    )
 
 
 @pytest.fixture(scope="session")

@@ -802,10 +802,15 @@ def normalise(image: str) -> tuple[str, str, str]:
 
 
 def check_images(rendered: Rendered, policy: dict) -> tuple[list[Problem], int]:
+    return check_image_refs(images(rendered), policy)
+
+
+def check_image_refs(refs, policy: dict) -> tuple[list[Problem], int]:
+    """Each (ref, image) against the policy: allowed, not denied, pinned."""
     allowed = policy.get("allowed") or {}
     denied = policy.get("denied") or {}
     problems, n = [], 0
-    for ref, image in images(rendered):
+    for ref, image in refs:
         n += 1
         registry, repo, tag = normalise(image)
         reason = next(

@@ -14,12 +14,13 @@ import yaml
 
 from . import references as refs
 from .conftest import OPENSTACK_CONFIG, ROOT, count, timed
+from .image_policy import POLICY as POLICY  # noqa: PLC0414 - test_checks_catch imports it from here
+from .image_policy import policy_for
 
 pytestmark = pytest.mark.controlplane
 
 RUNS = ["shipped", "options"]
 HOOK_ANNOTATIONS = {"helm.sh/hook", "argocd.argoproj.io/hook"}
-POLICY = ROOT / "roles/platform/files/image-policy.yml"
 #: Secrets that controllers make at run time, not our roles or the charts.
 OPERATOR_SECRETS = {
     "platform/cnpg-webhook-cert": "CloudNativePG's operator (its webhook certificate)",
@@ -98,9 +99,7 @@ def _assert_none(problems: list, what: str, n: int) -> None:
 #: Broken references this tier found in another helper's area, reported in the issue note
 #: (docs: notes/issue-11.md). They stay out of the verdict, and the test fails once one
 #: resolves, so its entry is removed then.
-KNOWN_BROKEN = {
-    "workflows_training_endpoint": "nothing deploys the training service train-model calls (roles/workflows)",
-}
+KNOWN_BROKEN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("run", RUNS)
@@ -195,8 +194,8 @@ def test_every_volume_claim_has_our_storage_class_and_size(platform, run):
 
 @pytest.mark.parametrize("run", RUNS)
 def test_every_image_is_allowed_by_the_policy(platform, run):
-    policy = yaml.safe_load(POLICY.read_text())
-    problems, n = refs.check_images(platform[run], policy)
+    """The policy with the platform registry's repositories on its rendered host (image_policy.py)."""
+    problems, n = refs.check_images(platform[run], policy_for(platform[run]))
     _assert_none(problems, "images", n)
 
 

@@ -1,15 +1,15 @@
-"""The model-lifecycle workflows against the environments they deploy to.
+"""The model-lifecycle workflows against the environments they deploy to and the image policy.
 
-deploy-container-image patches an environment's Application, which the environments stage
-declared. The tests take the WorkflowTemplates the workflows stage declared (OpenStack
-target's config), fill in their parameters as Argo's controller would, and send the
-patch to the API server holding those Applications as a dry run: the API server finds the
-Application or not, and the patched Application must then deploy the build's version and
-image, from the repository the build pushes to.
+The tests take the WorkflowTemplates the workflows stage declared (OpenStack target's config)
+and fill in their parameters as Argo's controller would: the deploy step (the promote
+playbook under the workflow's service account) finds the environments stage's Applications,
+which run the image repository the build pushes to; every step's image is allowed by
+roles/platform/files/image-policy.yml and pinned; no step installs anything when it runs.
+The steps themselves run for real in the integration tier (tests/integration/workflows).
 
-Argo's controller does not run here (it runs containers). `substitute` stands in for its
-parameter substitution, of which these templates use only the plain `{{workflow.parameters.x}}`
-and `{{inputs.parameters.x}}` forms; a reference to a parameter that is not declared fails.
+`substitute` stands in for Argo's parameter substitution, of which these templates use only
+the plain `{{workflow.parameters.x}}` and `{{inputs.parameters.x}}` forms; a reference to a
+parameter that is not declared fails.
 """
 
 from __future__ import annotations
@@ -18,19 +18,11 @@ import re
 
 import pytest
 import yaml
-from ansible_collections.mlops.platform.plugins.module_utils.kube import merge_patch
-from ansible_collections.mlops.platform.plugins.module_utils.promotion.application import deployed, source_of
+from workflow_templates import step, substitute
 
-PARAMETER = re.compile(r"\{\{(workflow|inputs)\.parameters\.([A-Za-z0-9_-]+)\}\}")
-
-
-def substitute(text: str, workflow: dict[str, str], inputs: dict[str, str]) -> str:
-    def value(match: re.Match) -> str:
-        scope = workflow if match[1] == "workflow" else inputs
-        assert match[2] in scope, f"{match[0]}: no such {match[1]} parameter (declared: {sorted(scope)})"
-        return scope[match[2]]
-
-    return PARAMETER.sub(value, text)
+from . import references as refs
+from .conftest import count
+from .image_policy import policy_for
 
 
 @pytest.fixture(scope="session")
@@ -44,41 +36,78 @@ def workflow_parameters(template: dict) -> dict[str, str]:
     return {p["name"]: p["value"] for p in template["spec"]["arguments"]["parameters"]}
 
 
-def step(template: dict, name: str) -> dict:
-    return next(t for t in template["spec"]["templates"] if t["name"] == name)
-
-
 def test_workflows_deploy_to_the_environments_of_the_environments_stage(workflow_templates, environment_apps):
     params = workflow_parameters(workflow_templates["deploy-container-image"])
     assert sorted(params["environments"].split()) == sorted(environment_apps), (
         "deploy-container-image's environments differ from the environments stage's Applications"
     )
+    assert params["deploy-to"] in environment_apps, f"train-model deploys to {params['deploy-to']!r}"
     build = step(workflow_templates["build-container-image"], "build")
     first = next(p for p in build["inputs"]["parameters"] if p["name"] == "environment")["value"]
     assert first in environment_apps, f"build-container-image deploys to {first!r}: not an environment"
 
 
-def test_deploy_step_sets_what_the_environment_deploys(workflow_templates, environment_apps, kube):
-    """The update-application step, for each environment: its patch reaches the environment's
-    Application, which then deploys the build's model version and image tag (as a promotion
-    reads them), from the image repository the build pushes to."""
+def test_deploy_step_promotes_the_environments_applications(workflow_templates, environment_apps, kube):
+    """The deploy step runs mlops.platform.promote with the environments stage's names: each
+    Application it will promote exists, in the namespace it reads, and runs the image
+    repository the build pushes to."""
     deploy = workflow_templates["deploy-container-image"]
     params = workflow_parameters(deploy)
-    manifest = step(deploy, "update-application")["resource"]["manifest"]
-    for env, app in sorted(environment_apps.items()):
-        inputs = {"environment": env, "image-tag": f"{env}-7", "model-version": "7"}
-        patch = yaml.safe_load(substitute(manifest, params, inputs))
-        # The API server answers 404 when the patch names an Application that does not exist.
-        patched = merge_patch(kube, patch, patch, action="dry-run patching", dry_run=True)
-        assert patched["metadata"]["uid"] == app["metadata"]["uid"]
-        assert deployed(source_of(patched)) == ("7", f"{env}-7"), f"{env}: it deploys another version"
-        values = patched["spec"]["source"]["helm"]["valuesObject"]
+    script = step(deploy, "deploy")["script"]
+    env = {
+        e["name"]: substitute(e["value"], params, {}) for e in script["env"] if "{{workflow." in e["value"]
+    }
+    assert "mlops.platform.promote" in script["source"]
+    for name, app in sorted(environment_apps.items()):
+        path = f"/apis/argoproj.io/v1alpha1/namespaces/{env['ARGOCD_NAMESPACE']}/applications"
+        found = kube.request("GET", f"{path}/{env['ENVIRONMENT_PREFIX']}-{name}", allow=(404,))
+        assert found is not None, f"{name}: no Application {env['ENVIRONMENT_PREFIX']}-{name} to promote"
+        assert found["metadata"]["uid"] == app["metadata"]["uid"]
+        values = found["spec"]["source"]["helm"]["valuesObject"]
         assert values["image"]["repository"] == params["image"], (
-            f"{env}: the Application runs {values['image']['repository']}, the build pushes {params['image']}"
+            f"{name}: the Application runs {values['image']['repository']}, the build {params['image']}"
         )
+        assert values["model"]["name"] == env["MODEL_NAME"], f"{name}: it serves another model"
 
 
-@pytest.mark.parametrize("name", ["build-container-image", "deploy-container-image", "promote-model"])
+def template_images(template: dict) -> list[tuple[str, str]]:
+    """(ref, image) of every step of a WorkflowTemplate, its parameters substituted."""
+    params = workflow_parameters(template)
+    out = []
+    for t in template["spec"]["templates"]:
+        for kind in ("container", "script"):
+            if t.get(kind):
+                image = substitute(t[kind]["image"], params, {})
+                out.append((f"WorkflowTemplate {template['metadata']['name']} step {t['name']}", image))
+    return out
+
+
+def test_every_workflow_image_is_allowed_by_the_policy(workflow_templates, platform):
+    """Against the policy as it applies to the shipped platform: its own registry at the host the
+    rendered registry app serves, so the steps' images come from the registry the platform runs."""
+    policy = policy_for(platform["shipped"])
+    pairs = [pair for template in workflow_templates.values() for pair in template_images(template)]
+    problems, n = refs.check_image_refs(pairs, policy)
+    count("workflow step images checked", n)
+    assert n > 0 and not problems, "\n".join(map(str, problems))
+
+
+def test_no_step_installs_anything_at_run_time(workflow_templates):
+    """The steps run the images built for them (the application's, the platform's tools image,
+    BuildKit's): none installs packages when it runs."""
+    installs = re.compile(r"\b(pip|pip3|uv|apt-get|apt|apk|conda|npm)\s+(install|add)\b")
+    found = [
+        f"{name} step {t['name']}"
+        for name, template in workflow_templates.items()
+        for t in template["spec"]["templates"]
+        if installs.search(yaml.safe_dump({k: t.get(k) for k in ("container", "script")}))
+    ]
+    assert not found, f"steps that install at run time: {found}"
+
+
+@pytest.mark.parametrize(
+    "name", ["train-model", "build-container-image", "deploy-container-image", "promote-model"]
+)
 def test_every_parameter_reference_is_declared(workflow_templates, name):
     """Each `{{workflow.parameters.x}}` the template uses is declared in its arguments; each
     `{{inputs.parameters.x}}` in the inputs of the step that uses it."""
@@ -87,3 +116,22 @@ def test_every_parameter_reference_is_declared(workflow_templates, name):
     for t in template["spec"]["templates"]:
         declared = {p["name"]: "x" for p in (t.get("inputs") or {}).get("parameters") or []}
         substitute(yaml.safe_dump(t), params, declared)
+
+
+def test_the_build_pushes_with_the_platform_registrys_push_user(workflow_templates, kube, openstack_config):
+    """The workflows' registry Secret is a docker config for the host the steps' images name, with
+    the credentials the platform stage generated for its registry (compared, never printed)."""
+    import base64
+    import json
+
+    params = workflow_parameters(workflow_templates["build-container-image"])
+    ns = openstack_config.get("workflows_namespace", "argo")
+    secret = kube.request("GET", f"/api/v1/namespaces/{ns}/secrets/{params['registry-secret']}")
+    assert secret["type"] == "kubernetes.io/dockerconfigjson"
+    auths = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))["auths"]
+    host = params["image"].split("/")[0]
+    assert list(auths) == [host], f"credentials for {list(auths)}, the build pushes to {host}"
+    push = kube.request("GET", "/api/v1/namespaces/platform/secrets/registry-push-credentials")["data"]
+    given = base64.b64decode(auths[host]["auth"]).decode()
+    expected = f"{base64.b64decode(push['username']).decode()}:{base64.b64decode(push['password']).decode()}"
+    assert given == expected, "the workflows' registry credentials are not the registry's push user"

@@ -141,12 +141,11 @@ class KubeClient:
             headers["Authorization"] = token if " " in token else f"Bearer {token}"
         return headers
 
-    def request(self, method: str, path: str, *, body=None, query: dict | None = None,
-                content_type: str | None = None, action: str = "calling", ref: str = "",
-                allow: tuple[int, ...] = ()) -> dict | None:
-        """One API call; returns the decoded JSON answer, or None for a status in `allow`.
+    def send(self, method: str, path: str, *, body=None, query: dict | None = None,
+             content_type: str | None = None, action: str = "calling", ref: str = ""):
+        """One API call; returns the urllib3 response whatever its status (request() checks it).
 
-        Errors raise KubeError naming `ref` (the object) and `action`.
+        Only a connection failure raises (KubeError naming `ref` and `action`).
         """
         import urllib3
 
@@ -159,7 +158,7 @@ class KubeClient:
             content_type = content_type or "application/json"
         self.requests += 1
         try:
-            response = self.pool.request(
+            return self.pool.request(
                 method, url, body=data, headers=self._headers(content_type),
                 timeout=urllib3.Timeout(total=self.timeout), preload_content=True,
             )
@@ -167,6 +166,16 @@ class KubeClient:
             cause = getattr(e, "reason", None) or e
             raise unreachable(cause, action=action, ref=ref or path, server=self.server,
                               auth_source=self.auth_source) from e
+
+    def request(self, method: str, path: str, *, body=None, query: dict | None = None,
+                content_type: str | None = None, action: str = "calling", ref: str = "",
+                allow: tuple[int, ...] = ()) -> dict | None:
+        """One API call; returns the decoded JSON answer, or None for a status in `allow`.
+
+        Errors raise KubeError naming `ref` (the object) and `action`.
+        """
+        response = self.send(method, path, body=body, query=query, content_type=content_type,
+                             action=action, ref=ref)
         if response.status in allow:
             return None
         if response.status >= 400:

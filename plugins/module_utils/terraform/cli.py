@@ -25,7 +25,7 @@ except ImportError as e:  # pragma: no cover - depends on the controller's envir
 else:
     _IMPORT_ERROR = None
 
-MIN_VERSION = (1, 7, 0)
+MIN_VERSION = (1, 10, 0)
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:

@@ -123,6 +123,12 @@ def summarize(workflow: dict) -> dict:
     }
 
 
+def step_changes(before: dict | None, after: dict) -> list[dict]:
+    """The steps of summary `after` that are new, or in another phase, since summary `before`."""
+    seen = {s["name"]: s["phase"] for s in (before or {}).get("steps") or []}
+    return [s for s in after["steps"] if seen.get(s["name"]) != s["phase"]]
+
+
 def failure_message(summary: dict) -> str:
     ref = f"Workflow {summary['namespace']}/{summary['name']}"
     if summary["failed_steps"]:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..cli_options import InventoryOpt, JsonOpt, KubeconfigOpt
+from ..cli_options import InventoryOpt, JsonOpt, KubeconfigOpt, fail
 
 StoreOpt = Annotated[
     str | None,
@@ -56,8 +56,7 @@ def _run(fn):
     try:
         return fn()
     except MlopsError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(e.exit_code) from None
+        raise fail(str(e), e.exit_code) from None
 
 
 def _mib(n: int) -> str:
@@ -203,23 +202,32 @@ def register(app: typer.Typer) -> None:
         remove_it: Annotated[bool, typer.Option("--remove", help="Remove the schedule.")] = False,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the units; write nothing.")] = False,
         inventory: InventoryOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
         """Schedule `mlopsctl backup` with a systemd user timer on this machine (where the backup key is)."""
         from .schedule import install, remove, unit_dir, units
 
         directory = unit_dir()
         if remove_it:
-            gone = [] if dry_run else remove(directory)
+            gone = [] if dry_run else _run(lambda: remove(directory))
+            if as_json:
+                typer.echo(json.dumps({"directory": str(directory), "removed": gone}, indent=2))
+                return
             typer.echo(f"removed {', '.join(gone)}" if gone else "no schedule to remove")
             if gone:
                 typer.echo("then: systemctl --user disable --now mlopsctl-backup.timer")
             return
         files = _run(lambda: units(inventory or "inventory/local", on_calendar))
+        changed = [] if dry_run else _run(lambda: install(files, directory))
+        if as_json:
+            typer.echo(
+                json.dumps({"directory": str(directory), "written": changed, "units": files}, indent=2)
+            )
+            return
         if dry_run:
             for name, text in files.items():
                 typer.echo(f"# {directory / name}\n{text}")
             return
-        changed = install(files, directory)
         typer.echo(
             f"wrote {', '.join(changed)} in {directory}" if changed else f"schedule unchanged ({directory})"
         )

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from ..cli_options import fail
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -29,8 +31,7 @@ def register(app: typer.Typer) -> None:
         try:
             report = run_doctor(Platform(inventory=inventory, kubeconfig=kubeconfig))
         except MlopsError as e:
-            typer.echo(f"error: {e}", err=True)
-            raise typer.Exit(e.exit_code) from None
+            raise fail(str(e), e.exit_code) from None
         if as_json:
             typer.echo(json.dumps(report.to_dict(), indent=2))
         else:

@@ -38,13 +38,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class MlflowServer:
-    def __init__(self, url: str, proc: subprocess.Popen, log: Path):
-        self.url = url
-        self.proc = proc
-        self.log = log
-
-
 def install_crd(kube, crd: dict) -> None:
     path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
     kube.request("POST", path, body=crd, action="creating", ref=crd["metadata"]["name"], allow=(409,))

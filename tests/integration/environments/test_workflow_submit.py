@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 from ansible_collections.mlops.platform.plugins.module_utils.workflows.submit import Submitter, WorkflowError
-from environments_support import StandInController, ensure_namespace, playbook, recap
+from environments_support import ROOT, StandInController, ensure_namespace, playbook, recap
 
 WF = "/apis/argoproj.io/v1alpha1/namespaces/{ns}/workflows"
 WFT = "/apis/argoproj.io/v1alpha1/namespaces/{ns}/workflowtemplates"
@@ -218,3 +218,74 @@ def test_train_playbook(crds, kubeconfig, argo):
     assert "Succeeded: model version 6." in " ".join(out.stdout.split())
     assert recap(out.stdout)["changed"] == 1
     assert time.monotonic() - t0 < 300
+
+
+def submitted(crds, argo) -> str:
+    return run(crds, argo, wait=False)["workflow"]["name"]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected", "steps", "message"),
+    [
+        ("succeeded", "succeeded", [("train", "Succeeded"), ("register", "Succeeded")], ""),
+        ("failed", "failed", [("train", "Failed")], "step train (template train) Failed: OOMKilled"),
+        (
+            "hang",
+            "timeout",
+            [("train", "Running")],
+            "did not finish within the timeout (phase Running; running: train); it keeps running",
+        ),
+    ],
+)
+def test_train_follows_the_workflow_step_by_step(crds, argo, outcome, expected, steps, message):
+    """What `mlopsctl train` prints and ends with (mlops_platform.training.follow)."""
+    import threading
+
+    from mlops_platform.training import follow
+
+    seen = []
+    with FakeWorkflowController(crds, argo, outcome=outcome, version="5"):
+        name = submitted(crds, argo)
+        followed = follow(crds, argo, name, timeout=3, poll=0.1, report=seen.append, cancel=threading.Event())
+    assert followed.outcome == expected
+    assert [(s["name"], s["phase"]) for s in seen] == steps
+    if expected == "succeeded":
+        assert followed.summary["outputs"] == {"model-version": "5"}
+    else:
+        assert message in followed.message
+
+
+def test_sigterm_to_train_stops_the_workflow(crds, argo, kubeconfig, tmp_path):
+    """SIGTERM (as Ctrl-C) while `mlopsctl train` follows: the Workflow is stopped as `argo stop`
+    does (spec.shutdown: Stop; its exit handler still reports), and the follower ends canceled."""
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "follow.py"
+    script.write_text(
+        "import pathlib, sys, threading\n"
+        "from mlops_platform import status, training\n"
+        "training.STOP_GRACE = 2\n"
+        "kube = status.connect(pathlib.Path(sys.argv[1]))\n"
+        "show = lambda s: print(s['name'], s['phase'], flush=True)\n"
+        "out = training.follow(kube, sys.argv[2], sys.argv[3], timeout=60, poll=0.1, report=show,\n"
+        "                      cancel=threading.Event())\n"
+        "print(out.outcome, flush=True)\n"
+    )
+    with FakeWorkflowController(crds, argo, outcome="hang"):
+        name = submitted(crds, argo)
+        proc = subprocess.Popen(
+            [sys.executable, str(script), kubeconfig, argo, name],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout.readline().split() == ["train", "Running"]
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out.split() == ["canceled"]
+    wf = crds.request("GET", WF.format(ns=argo) + "/" + name)
+    assert wf["spec"]["shutdown"] == "Stop"

@@ -110,5 +110,5 @@ def test_too_old_binary_is_refused(tmp_path, monkeypatch):
     from ansible_collections.mlops.platform.plugins.module_utils.terraform.cli import TerraformCli
     from ansible_collections.mlops.platform.plugins.module_utils.terraform.errors import TerraformError
 
-    with pytest.raises(TerraformError, match=r"terraform 1.5.7 is too old: the platform needs >= 1.7.0"):
+    with pytest.raises(TerraformError, match=r"terraform 1.5.7 is too old: the platform needs >= 1.10.0"):
         TerraformCli(str(tmp_path))

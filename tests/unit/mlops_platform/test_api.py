@@ -67,7 +67,11 @@ def test_kubeconfig_option_reaches_the_run(checkout, calls, tmp_path):
         (lambda p: p.destroy(keep_data=False), "needs its name typed back: pass confirm='unit-data'"),
         (lambda p: p.destroy(keep_data=False, confirm="  "), "needs its name typed back"),
         (lambda p: p.promote("staging", "canary", image_tag="-bad"), "not a valid image tag"),
-        (lambda p: p.train({}, timeout=0), "positive number of seconds"),
+        (
+            lambda p: p.train({}, timeout=0),
+            "timeout: 0 is not allowed: give a whole number of seconds above 0",
+        ),
+        (lambda p: p.train({}, timeout="10m"), "timeout: '10m' is not allowed"),
     ],
 )
 def test_bad_input_fails_before_running(checkout, calls, call, message):
@@ -95,7 +99,8 @@ def test_missing_playbook_is_bad_configuration(checkout, calls):
         ),
         ("promote", ("canary", "production"), "promote.yml", {"from": "canary", "to": "production"}),
         ("rollback", ("production",), "rollback.yml", {"env": "production"}),
-        ("train", ({"epochs": 3},), "train.yml", {"train_parameters": {"epochs": "3"}}),
+        # train submits without waiting: mlopsctl follows the Workflow itself (training.follow)
+        ("train", ({"epochs": 3},), "train.yml", {"train_parameters": {"epochs": "3"}, "train_wait": False}),
         ("destroy", (), "destroy.yml", {"destroy_data": False}),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 
@@ -198,3 +199,178 @@ def test_callback_errors_stop_the_run_and_are_raised(checkout):
 
     with pytest.raises(RuntimeError, match="callback broke"):
         run_playbook(checkout, checkout / "site.yml", checkout / "inventory" / "local", on_event=broken)
+
+
+# -- SIGTERM, SIGHUP and a parent that dies (issue 28) ----------------------------------------
+
+
+def test_stop_signals_are_handled_only_while_the_run_lasts(checkout):
+    import signal
+
+    def previous_handler(signum, frame):
+        raise AssertionError("the caller's handler ran during the run")
+
+    seen = {}
+
+    def on_event(event):
+        seen.update({sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)})
+
+    before = {sig: signal.signal(sig, previous_handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        result = run_playbook(
+            checkout, checkout / "site.yml", checkout / "inventory" / "local", on_event=on_event
+        )
+        after = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+    assert result.ok
+    assert all(callable(h) and h is not previous_handler for h in seen.values()), seen
+    assert after == {signal.SIGTERM: previous_handler, signal.SIGHUP: previous_handler}
+
+
+def test_a_run_from_another_thread_leaves_the_signal_handlers_alone(checkout):
+    import signal
+
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    results = []
+    worker = threading.Thread(
+        target=lambda: results.append(
+            run_playbook(checkout, checkout / "playbooks" / "gitops.yml", checkout / "inventory" / "local")
+        )
+    )
+    worker.start()
+    worker.join(timeout=120)
+    assert results and results[0].ok
+    assert {sig: signal.getsignal(sig) for sig in before} == before
+
+
+def _group_members(groups: set[int]) -> list[str]:
+    """The live processes (not zombies) of these process groups, from /proc: "pid args"."""
+    from pathlib import Path
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, _ppid, pgrp = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
+            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError):
+            continue
+        if int(pgrp) in groups and state != "Z":
+            found.append(f"{entry.name} {args}")
+    return found
+
+
+def _run_groups(checkout) -> set[int]:
+    """The process groups of the processes whose command line names this checkout's playbook."""
+    from pathlib import Path
+
+    groups = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if "ansible-playbook" in args and str(checkout) in args:
+                groups.add(os.getpgid(int(entry.name)))
+        except (OSError, ValueError):
+            continue
+    return groups
+
+
+def _texts(paths):
+    for path in paths:
+        try:
+            yield path.read_text()
+        except OSError:  # written meanwhile
+            continue
+
+
+DEFAULT_SIGNALS_THEN_MLOPSCTL = (
+    "import os, signal, sys\n"
+    "for sig in (signal.SIGTERM, signal.SIGHUP):\n"
+    "    signal.signal(sig, signal.SIG_DFL)\n"
+    "os.execv(sys.executable, [sys.executable, '-m', 'mlops_platform.cli', *sys.argv[1:]])\n"
+)
+
+
+def _start_mlopsctl(checkout):
+    """`mlopsctl up --json` on the checkout, its playbook paused in the workflows stage; the process
+    and its run's process groups. The child gets the default SIGTERM/SIGHUP dispositions, as a
+    process started from a terminal, systemd or CI has (the test may itself run under nohup)."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_")}
+    env["MLOPS_ROOT"] = str(checkout)
+    proc = subprocess.Popen(  # noqa: S603 - this interpreter, exec'ed into mlopsctl (same pid)
+        [sys.executable, "-c", DEFAULT_SIGNALS_THEN_MLOPSCTL, "up", "--json", "-e", "pause_seconds=300"],
+        cwd=checkout,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(
+            '"playbook_on_task_start"' in text and "Wait a long time" in text
+            for text in _texts(checkout.glob("artifacts/runs/*/job_events/*.json"))
+        ):
+            groups = _run_groups(checkout)
+            if groups:
+                return proc, groups
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError(f"the run did not reach its pause: {proc.communicate()}")
+
+
+def _kill_leftovers(proc, groups) -> None:
+    import contextlib
+    import signal
+
+    proc.kill()
+    proc.wait()
+    for group in groups:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_stop_mlopsctl_as_ctrl_c_does(checkout, signame):
+    """What `kill`, `timeout`, systemd and CI send (SIGTERM), and a closed terminal (SIGHUP): the run
+    is stopped like Ctrl-C stops it, mlopsctl reports it canceled, and nothing of it is left running."""
+    import signal
+
+    proc, groups = _start_mlopsctl(checkout)
+    try:
+        sent = time.monotonic()
+        proc.send_signal(getattr(signal, signame))
+        out, err = proc.communicate(timeout=30)
+        assert time.monotonic() - sent < 30
+        assert proc.returncode == 1, (proc.returncode, err)  # today: -15 / -1 at once, no result
+        result = json.loads(out)
+        assert result["status"] == "canceled" and result["interrupted_stage"] == "workflows", result
+        assert _group_members(groups) == [] and _playbook_processes(checkout) == []
+    finally:
+        _kill_leftovers(proc, groups)
+
+
+def test_the_run_dies_with_its_parent_even_by_sigkill(checkout):
+    """ansible-playbook is in a process group of its own, so nothing reaches it when its parent is
+    SIGKILLed; its watchdog (runguard.py) sees the parent gone and stops the whole group."""
+    import signal
+
+    proc, groups = _start_mlopsctl(checkout)
+    try:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _group_members(groups):
+            time.sleep(0.2)
+        assert _group_members(groups) == [], "ansible-playbook outlived its parent"  # today: orphaned
+        assert _playbook_processes(checkout) == []
+    finally:
+        _kill_leftovers(proc, groups)
