@@ -11,6 +11,7 @@ image, bake it into a serve image and run that with runc: read-only root, uid 10
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 from images_support import ROOT, Container
+from workflow_templates import load, run_step
 
 from mlops_platform.procs import free_port
 
@@ -310,9 +312,11 @@ def test_the_build_puts_the_mlflow_version_it_names_into_the_image(
     first_build, registry, buildkitd, mlflow_server, tmp_path
 ):
     """build-container-image's way: the build is given MODEL_NAME/MODEL_VERSION and MLflow's address,
-    and fetches exactly that version into the serve image (a version training registered)."""
+    and fetches exactly that version into the serve image (a version training registered), tagged
+    with the version; then the workflow's registry step, run for real, finds that tag and records
+    the image's digest on the MLflow version."""
     app_python = ROOT / ".cache" / "app-digits" / "bin" / "python"
-    model = f"digits-{os.getpid()}"
+    model, prefix = f"digits-{os.getpid()}", f"mlops/t{os.getpid()}"
     trained = subprocess.run(
         [
             str(app_python),
@@ -329,6 +333,14 @@ def test_the_build_puts_the_mlflow_version_it_names_into_the_image(
     )
     assert trained.returncode == 0, trained.stderr[-3000:]
     report = tmp_path / "report.jsonl"
+    env = {
+        **os.environ,
+        "REGISTRY_USER": registry.user,
+        "REGISTRY_PASSWORD": registry.password,
+        "REGISTRY_CA": str(registry.ca),
+        "BUILDKIT_HOST": buildkitd.address,
+        "MLFLOW_TRACKING_URI": mlflow_server.url,
+    }
     done = subprocess.run(  # noqa: S603 - our own script
         [
             str(SCRIPT),
@@ -336,20 +348,15 @@ def test_the_build_puts_the_mlflow_version_it_names_into_the_image(
             str(report),
             "--images",
             "serve",
+            "--prefix",
+            prefix,
             "--model",
             f"{model}=1",
             "--tag",
-            f"{VERSION}-{model}-1",
+            "1",
             registry.address,
         ],
-        env={
-            **os.environ,
-            "REGISTRY_USER": registry.user,
-            "REGISTRY_PASSWORD": registry.password,
-            "REGISTRY_CA": str(registry.ca),
-            "BUILDKIT_HOST": buildkitd.address,
-            "MLFLOW_TRACKING_URI": mlflow_server.url,
-        },
+        env=env,
         capture_output=True,
         text=True,
         timeout=1800,
@@ -361,3 +368,67 @@ def test_the_build_puts_the_mlflow_version_it_names_into_the_image(
     registered = json.loads((tmp_path / "rootfs" / "opt" / "model" / "registered.json").read_text())
     assert (registered["name"], registered["version"]) == (model, "1")
     assert (tmp_path / "rootfs" / "opt" / "model" / "model.pkl").is_file()
+
+    # The registry step: the registry's docker config and CA outside /tmp (the step's /tmp is its own).
+    given = ROOT / ".cache" / "tmp" / f"registry-step-{os.getpid()}"
+    given.mkdir(parents=True, exist_ok=True)
+    auth = base64.b64encode(f"{registry.user}:{registry.password}".encode()).decode()
+    (given / "config.json").write_text(json.dumps({"auths": {registry.address: {"auth": auth}}}))
+    shutil.copy(registry.ca, given / "ca.crt")
+    params = {
+        "image": f"{registry.address}/{prefix}/digits-serve",
+        "model-name": model,
+        "mlflow-url": mlflow_server.url,
+        "tools-image": "-",
+        "registry-secret": "-",
+    }
+    step_env = {"DOCKER_CONFIG": str(given), "REGISTRY_CA_FILE": str(given / "ca.crt")}
+    try:
+        for mode in ("look-up", "record"):
+            pod_tmp = tmp_path / mode
+            pod_tmp.mkdir()
+            proc = run_step(
+                load("build-container-image"),
+                "registry-image",
+                params,
+                {"model-version": "1", "mode": mode},
+                tmp=pod_tmp,
+                path=[ROOT / ".cache" / "venv" / "bin"],
+                env=step_env,
+            )
+            assert proc.returncode == 0, proc.stderr
+            assert (pod_tmp / "digest").read_text() == serve["digest"]
+    finally:
+        shutil.rmtree(given)
+    version = requests.get(
+        f"{mlflow_server.url}/api/2.0/mlflow/model-versions/get",
+        params={"name": model, "version": "1"},
+        timeout=30,
+    ).json()["model_version"]
+    tags = {t["key"]: t["value"] for t in version.get("tags", [])}
+    assert tags["image.digest"] == serve["digest"]
+    assert tags["image"] == f"{registry.address}/{prefix}/digits-serve:1@{serve['digest']}"
+
+
+def test_the_tools_image_runs_the_collections_promote_playbook(registry, buildkitd, tmp_path):
+    """The workflows' deploy step's image: ansible and this collection, as uid 10001 with a read-only
+    root; the promote playbook parses there and refuses a request without a target, as on the
+    controller (its run against ArgoCD: tests/integration/environments/test_workflow_steps.py)."""
+    report = tmp_path / "report.jsonl"
+    done = images_sh(registry, buildkitd, report, "--images", "tools")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    tools = built(report)["tools"]
+    config = registry.pull(repository(tools, registry), tools["digest"], tmp_path / "rootfs")
+    container = Container(
+        f"mlops-tools-{os.getpid()}", tmp_path, tmp_path / "rootfs", config, state=tmp_path / "runc"
+    )
+    check = (
+        "ansible-playbook --syntax-check mlops.platform.promote && "
+        "ansible-playbook -i localhost, -c local mlops.platform.promote -e mlops_kubeconfig=/tmp/kubeconfig"
+    )
+    code = container.run(args=["sh", "-c", check], timeout=300)
+    log = container.log.read_text()
+    assert "mlops/platform/playbooks/promote.yml" in log, log[-3000:]  # the syntax check's line
+    assert code != 0 and "Say where to promote" in log, log[-3000:]
+    sizes = f"{tools['compressed'] / 1e6:.1f} MB compressed, {tools['unpacked'] / 1e6:.1f} MB unpacked"
+    print(f"\ntools image: {sizes}")

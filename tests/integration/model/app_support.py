@@ -54,6 +54,14 @@ def train(app_python, url: str, model: str, tmp_path: Path, *args: str) -> subpr
     return proc
 
 
+def fetch(app_python, url: str, model: str, version: str, dest: Path) -> subprocess.CompletedProcess:
+    """mlops-digits-fetch: version `version` of `model` from MLflow at `url` into `dest`."""
+    argv = [app_python, "-m", "mlops_digits.model_store", "--tracking-uri", url, "--name", model]
+    return subprocess.run(
+        [*argv, "--version", version, "--dest", str(dest)], capture_output=True, text=True, timeout=120
+    )
+
+
 def http(method: str, url: str, body=None) -> tuple[int, dict]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(

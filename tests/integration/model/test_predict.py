@@ -17,12 +17,19 @@ import uuid
 from pathlib import Path
 
 import pytest
-from app_support import NetworkNamespace, http, start_service, stop, train, wait_ready
+from app_support import NetworkNamespace, fetch, http, start_service, stop, train, wait_ready
 
 ROOT = Path(__file__).resolve().parents[3]
 MLOPSCTL = ROOT / ".cache" / "venv" / "bin" / "mlopsctl"
 
 pytestmark = [pytest.mark.controlplane, pytest.mark.mlflow]
+
+
+def mlopsctl(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    return subprocess.run(
+        [MLOPSCTL, *args], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT, check=False
+    )
 
 
 def inventory(tmp_path: Path, kubeconfig: str, argocd_ns: str, prefix: str) -> Path:
@@ -72,22 +79,7 @@ def test_predict_reaches_the_environments_model_service(
     model = f"digits-{suffix}"
     assert train(app_python, mlflow_server.url, model, tmp_path).version == "1"
     baked = tmp_path / "model"  # as the image has it: the service in the namespace cannot reach MLflow
-    subprocess.run(
-        [
-            app_python,
-            "-m",
-            "mlops_digits.model_store",
-            "--tracking-uri",
-            mlflow_server.url,
-            "--name",
-            model,
-            "--version",
-            "1",
-            "--dest",
-            str(baked),
-        ],
-        check=True,
-    )
+    assert fetch(app_python, mlflow_server.url, model, "1", baked).returncode == 0
 
     with NetworkNamespace(f"pr{suffix}", int(suffix[:2], 16)) as netns:
         proc, url, log = start_service(
@@ -155,47 +147,21 @@ def test_predict_reaches_the_environments_model_service(
                 },
             )
 
-            env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-            target = [
-                "--inventory",
-                str(inventory(tmp_path, kubeconfig, argocd_ns, prefix)),
-                "--kubeconfig",
-                kubeconfig,
-            ]
-            asked = subprocess.run(
-                [MLOPSCTL, "predict", "staging", *target, "--json"],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                cwd=ROOT,
-            )
+            target = ["--inventory", str(inventory(tmp_path, kubeconfig, argocd_ns, prefix))]
+            asked = mlopsctl("predict", "staging", *target, "--kubeconfig", kubeconfig, "--json")
             assert asked.returncode == 0, asked.stdout + asked.stderr
             answer = json.loads(asked.stdout)
             assert (answer["namespace"], answer["service"], answer["status"]) == (namespace, namespace, 200)
             assert answer["answer"]["predictions"] == [0]  # the sample is scikit-learn's first digit, a 0
             assert answer["answer"]["model"] == {"name": model, "version": "1"}
 
-            bad = subprocess.run(
-                [MLOPSCTL, "predict", "staging", *target, "--data", '{"instances": [[1]]}'],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                cwd=ROOT,
+            bad = mlopsctl(
+                "predict", "staging", *target, "--kubeconfig", kubeconfig, "--data", '{"instances": [[1]]}'
             )
             assert bad.returncode == 1 and "answered 422" in bad.stdout and "instances[0]" in bad.stdout
-            unknown = subprocess.run(
-                [MLOPSCTL, "predict", "qa", *target],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                cwd=ROOT,
-            )
-            assert (
-                unknown.returncode == 2 and "environment 'qa' is not one of staging, canary" in unknown.stderr
-            )
+            unknown = mlopsctl("predict", "qa", *target, "--kubeconfig", kubeconfig)
+            assert unknown.returncode == 2
+            assert "environment 'qa' is not one of staging, canary" in unknown.stderr
             assert http("GET", f"{url}/health")[0] == 200  # the service's own view: it served them
         finally:
             stop(proc)

@@ -12,7 +12,7 @@ import urllib.request
 import uuid
 
 import pytest
-from app_support import HELD_OUT, http, start_service, stop, train, wait_ready
+from app_support import HELD_OUT, fetch, http, start_service, stop, train, wait_ready
 
 pytestmark = pytest.mark.mlflow
 
@@ -90,24 +90,7 @@ def test_the_service_serves_only_the_version_it_is_given(app_python, mlflow_serv
     model = f"digits-{uuid.uuid4().hex[:6]}"
     assert train(app_python, mlflow_server.url, model, tmp_path).version == "1"
     baked = tmp_path / "model"
-    fetched = subprocess.run(
-        [
-            app_python,
-            "-m",
-            "mlops_digits.model_store",
-            "--tracking-uri",
-            mlflow_server.url,
-            "--name",
-            model,
-            "--version",
-            "1",
-            "--dest",
-            str(baked),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    fetched = fetch(app_python, mlflow_server.url, model, "1", baked)
     assert fetched.returncode == 0, fetched.stderr
     assert {"MLmodel", "model.pkl", "training_stats.json", "registered.json"} <= {
         p.name for p in baked.iterdir()
@@ -126,22 +109,5 @@ def test_the_service_serves_only_the_version_it_is_given(app_python, mlflow_serv
     assert proc.wait(60) == 1
     assert f"holds {model} version 1, not the version asked for (version=2)" in log.read_text()
 
-    missing = subprocess.run(
-        [
-            app_python,
-            "-m",
-            "mlops_digits.model_store",
-            "--tracking-uri",
-            mlflow_server.url,
-            "--name",
-            model,
-            "--version",
-            "7",
-            "--dest",
-            str(tmp_path / "v7"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    missing = fetch(app_python, mlflow_server.url, model, "7", tmp_path / "v7")
     assert missing.returncode == 1 and "answered 404" in missing.stderr
