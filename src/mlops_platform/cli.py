@@ -26,10 +26,48 @@ app = typer.Typer(
     name="mlopsctl",
     help="Stand up, inspect and operate the MLOps platform (Terraform, Kubespray, ArgoCD via Ansible).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _show_version(value: bool) -> None:
+    """--version: the package's, the collection's (galaxy.yml of the checkout it runs) and the pins'."""
+    if not value:
+        return
+    from . import __version__
+    from .config import find_root
+    from .errors import MlopsError
+
+    typer.echo(f"mlopsctl (mlops_platform) {__version__}")
+    try:
+        root = find_root()
+    except MlopsError as e:
+        typer.echo(f"collection: not found ({e})")
+        raise typer.Exit() from None
+    galaxy = (root / "galaxy.yml").read_text()
+    collection = next(
+        (line.split(":", 1)[1].strip() for line in galaxy.splitlines() if line.startswith("version:")), "?"
+    )
+    typer.echo(f"collection mlops.platform {collection} ({root})")
+    for line in (root / "versions.env").read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            typer.echo(f"  {line.strip()}")
+    raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the versions and pins, then exit."
+        ),
+    ] = False,
+) -> None:
+    """Stand up, inspect and operate the MLOps platform (Terraform, Kubespray, ArgoCD via Ansible)."""
+
 
 StageOpt = Annotated[
     list[str] | None,

@@ -344,3 +344,38 @@ def test_live_progress_shows_the_current_task():
         progress.progress.refresh()
     text = buffer.getvalue()
     assert "Declare MinIO" in text and "platform" in text
+
+
+def test_version_names_the_package_the_collection_and_every_pin():
+    from pathlib import Path
+
+    from mlops_platform import __version__
+
+    root = Path(__file__).resolve().parents[3]
+    out = CliRunner().invoke(cli.app, ["--version"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert lines[0] == f"mlopsctl (mlops_platform) {__version__}"
+    assert lines[1].startswith("collection mlops.platform ")
+    pins = (root / "versions.env").read_text().splitlines()
+    expected = [f"  {line}" for line in pins if "=" in line and not line.startswith("#")]
+    assert lines[2:] == expected
+
+
+def test_a_failure_under_json_prints_a_json_error_object():
+    """Scripts that pass --json always get JSON on stdout, also when the command fails."""
+    mlopsctl = [sys.executable, "-m", "mlops_platform.cli"]
+    bad = subprocess.run(
+        [*mlopsctl, "predict", "staging", "--data", "{not json", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2
+    error = json.loads(bad.stdout)
+    assert error["exit_code"] == 2 and error["error"].startswith("--data is not JSON")
+    assert bad.stderr.startswith("error: --data is not JSON")
+    plain = subprocess.run(
+        [*mlopsctl, "predict", "staging", "--data", "{not json"], capture_output=True, text=True, timeout=60
+    )
+    assert plain.returncode == 2 and plain.stdout == ""
