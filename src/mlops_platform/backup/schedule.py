@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,14 +23,35 @@ UNIT = "mlopsctl-backup"
 CALENDAR = re.compile(r"^[A-Za-z0-9*:,./~ -]{1,100}$")
 
 
-def units(inventory: str, on_calendar: str, mlopsctl: str | None = None) -> dict[str, str]:
-    """The .service and .timer files for a backup of `inventory` at `on_calendar` (systemd syntax)."""
+def check_calendar(on_calendar: str) -> None:
+    """Refuse what systemd's own parser (systemd-analyze calendar) refuses, before any unit is written.
+
+    The characters are checked first (the expression goes into a unit file); where systemd-analyze
+    is not installed the timer would not run either, so the check stops there.
+    """
+    problem = None
     if not CALENDAR.match(on_calendar):
+        problem = "not a systemd calendar expression"
+    elif shutil.which("systemd-analyze"):
+        parsed = subprocess.run(
+            ["systemd-analyze", "calendar", on_calendar],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        if parsed.returncode != 0:
+            problem = "systemd does not read it as a calendar expression"
+    if problem:
         raise MlopsError(
-            f"--on-calendar {on_calendar!r}: not a systemd calendar expression "
-            "(e.g. daily, hourly, '*-*-* 02:30')",
+            f"--on-calendar {on_calendar!r}: {problem} (e.g. daily, hourly, '*-*-* 02:30', 'Mon..Fri 22:00')",
             exit_code=EXIT_BAD_INPUT,
         )
+
+
+def units(inventory: str, on_calendar: str, mlopsctl: str | None = None) -> dict[str, str]:
+    """The .service and .timer files for a backup of `inventory` at `on_calendar` (systemd syntax)."""
+    check_calendar(on_calendar)
     binary = mlopsctl or str(Path(sys.argv[0]).resolve())
     inv = str(Path(inventory).resolve())
     service = f"""[Unit]

@@ -211,3 +211,14 @@ def test_schedule_refuses_what_is_not_a_calendar(bad):
 
     with pytest.raises(MlopsError, match="not a systemd calendar expression"):
         schedule.units("inventory/local", bad)
+
+
+@pytest.mark.parametrize("bad", ["every blue moon", "Mon..Fru 22:00", "*-*-* 25:00"])
+def test_schedule_refuses_what_systemd_does_not_read(bad):
+    """Expressions made of allowed characters that systemd's own parser refuses (issue 28: such a
+    timer was written, and never ran)."""
+    from mlops_platform.backup import schedule
+
+    with pytest.raises(MlopsError, match="systemd does not read it as a calendar expression"):
+        schedule.units("inventory/local", bad)
+    assert schedule.units("inventory/local", "Mon..Fri 22:00", mlopsctl="/opt/mlopsctl")
