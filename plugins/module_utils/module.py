@@ -112,11 +112,28 @@ def exit_module(module, result: dict) -> None:
     module.exit_json(**result)
 
 
+#: The shared connection and wait options (kube_argspec, wait_argspec), which must be above 0:
+#: a negative timeout is no timeout at all (a Workflow submitted, then an immediate "timed out").
+POSITIVE = ("request_timeout", "wait_timeout", "poll_interval")
+
+
+def positive_problems(params: dict) -> list[str]:
+    """The POSITIVE options of `params` that are set and not above 0, each naming its field."""
+    return [
+        f"{name}: {params[name]!r} is not allowed: give a number of seconds above 0"
+        for name in POSITIVE
+        if isinstance(params.get(name), (int, float)) and params[name] <= 0
+    ]
+
+
 def run_module(domain) -> None:
     """Build the module from the domain's ARGUMENT_SPEC and MODULE_RULES, run it, exit or fail."""
     from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 
     module = build_module(domain.ARGUMENT_SPEC, **domain.MODULE_RULES)
+    problems = positive_problems(module.params)
+    if problems:  # before the domain runs: nothing is read or changed
+        module.fail_json(msg="; ".join(problems), error_kind="input", problems=problems)
     try:
         result = domain.run(module.params, module.check_mode)
     except PlatformError as e:

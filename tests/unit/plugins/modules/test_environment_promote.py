@@ -171,6 +171,25 @@ def test_workflow_submit_bad_name_fails_before_any_request(closed_kubeconfig, mo
     assert result["failed"] and "name 'Not_Valid' is not a valid Kubernetes object name" in result["msg"]
 
 
+@pytest.mark.parametrize(
+    ("name", "args", "field"),
+    [
+        ("workflow_submit", {"template": "train-model", "wait_timeout": -10}, "wait_timeout: -10.0"),
+        ("workflow_submit", {"template": "train-model", "poll_interval": 0}, "poll_interval: 0.0"),
+        (
+            "generated_secret",
+            {"secrets": [{"name": "s", "namespace": "n", "keys": [{"name": "k"}]}], "request_timeout": -1},
+            "request_timeout: -1.0",
+        ),
+    ],
+)
+def test_a_timeout_not_above_zero_fails_naming_its_field(name, args, field, closed_kubeconfig, monkeypatch):
+    """Issue 28: wait_timeout=-10 submitted a Workflow; request_timeout=-1 gave a traceback."""
+    result = run_module(name, {**args, "kubeconfig": closed_kubeconfig}, monkeypatch)
+    assert result["failed"] and result["error_kind"] == "input"
+    assert result["msg"].startswith(field) and "above 0" in result["msg"]
+
+
 TEMPLATE = {
     "metadata": {"name": "train-model", "namespace": "argo"},
     "spec": {"arguments": {"parameters": [{"name": "epochs", "value": "3"}, {"name": "dataset"}]}},
