@@ -288,16 +288,22 @@ class Platform:
         if not result.ok or not submitted:
             return result
         stop = cancel if isinstance(cancel, threading.Event) else threading.Event()
-        from .status import connect
+        from .status import connect, kube_errors
 
-        followed = follow(
-            connect(self.kubeconfig()),
-            submitted["namespace"],
-            submitted["name"],
-            timeout=float(timeout or DEFAULT_TRAIN_TIMEOUT),
-            report=on_step or (lambda step: None),
-            cancel=stop,
-        )
+        try:
+            followed = follow(
+                connect(self.kubeconfig()),
+                submitted["namespace"],
+                submitted["name"],
+                timeout=float(timeout or DEFAULT_TRAIN_TIMEOUT),
+                report=on_step or (lambda step: None),
+                cancel=stop,
+            )
+        except kube_errors.KubeError as e:
+            raise MlopsError(
+                f"following Workflow {submitted['namespace']}/{submitted['name']}: {e} (it may still run)",
+                exit_code=EXIT_RUN_FAILED,
+            ) from e
         return result.followed_by(followed.outcome, followed.summary, followed.message)
 
     # -- reads ----------------------------------------------------------------

@@ -23,7 +23,7 @@ def _plane(tmp_path_factory, name):
         plane.up()
     except ControlPlaneError as e:
         pytest.fail(f"control plane did not start: {e} (build it with `make test-deps`)")
-    mlflow_local.seed(plane.endpoints()["mlflow_url"], "bird-classifier", 7)
+    mlflow_local.seed(plane.endpoints()["mlflow_url"], "digits", 7)  # inventory/local's model
     return plane
 
 

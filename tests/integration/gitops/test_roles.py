@@ -164,8 +164,16 @@ def test_workflow_templates_and_rbac(converged, kube):
     deployer = kube.request(
         "GET", "/apis/rbac.authorization.k8s.io/v1/namespaces/argocd/roles/mlops-workflow-deployer"
     )
+    # The deploy step runs the promote playbook: the Applications, and the promotion history only.
     assert deployer["rules"] == [
-        {"apiGroups": ["argoproj.io"], "resources": ["applications"], "verbs": ["get", "patch"]}
+        {"apiGroups": ["argoproj.io"], "resources": ["applications"], "verbs": ["get", "patch"]},
+        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["create"]},
+        {
+            "apiGroups": [""],
+            "resources": ["configmaps"],
+            "resourceNames": ["mlops-promotion-history"],
+            "verbs": ["get", "update"],
+        },
     ]
 
 
