@@ -86,23 +86,48 @@ def new_id(now: datetime.datetime | None = None) -> str:
     return (now or datetime.datetime.now(datetime.UTC)).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _manifest(store: Store, backup_id: str) -> dict:
+#: The manifest's fields every reader relies on.
+MANIFEST_FIELDS = ("format", "key_id", "objects_sha256", "summary", "artifacts")
+
+
+def read_manifest(store: Store, backup_id: str) -> dict:
+    """The manifest of one backup, checked: a truncated or incomplete one is one clear line (exit 2)."""
+    raw = store.get(f"{BACKUPS}/{backup_id}/manifest.json")
+    where = f"backup {backup_id} in {store.url}"
     try:
-        return json.loads(store.get(f"{BACKUPS}/{backup_id}/manifest.json"))
-    except MlopsError as e:
+        manifest = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise MlopsError(f"{where}: manifest.json is not valid JSON ({e}): the backup is damaged") from None
+    missing = [f for f in MANIFEST_FIELDS if not isinstance(manifest, dict) or f not in manifest]
+    if missing:
+        raise MlopsError(f"{where}: manifest.json lacks {', '.join(missing)}: the backup is damaged")
+    try:
+        BackupInfo(**manifest["summary"])
+    except TypeError as e:
+        raise MlopsError(f"{where}: manifest.json's summary is not a backup summary ({e})") from None
+    return manifest
+
+
+def _manifest(store: Store, backup_id: str) -> dict:
+    if not any(e.key.endswith("/manifest.json") for e in store.list(f"{BACKUPS}/{backup_id}/")):
         known = ", ".join(b.id for b in list_backups(store)) or "none"
         raise MlopsError(
             f"no backup {backup_id!r} in {store.url} (backups: {known})", exit_code=EXIT_BAD_INPUT
-        ) from e
+        )
+    return read_manifest(store, backup_id)
 
 
-def list_backups(store: Store) -> list[BackupInfo]:
-    """The backups in a store, oldest first (a folder without its manifest is not a backup)."""
+def list_backups(store: Store, damaged: list[str] | None = None) -> list[BackupInfo]:
+    """The backups in a store, oldest first (a folder without its manifest is not a backup). A damaged
+    manifest leaves the others listed: its one-line reason goes to `damaged` when given."""
     ids = sorted({e.key.split("/")[1] for e in store.list(f"{BACKUPS}/") if e.key.endswith("/manifest.json")})
     out = []
     for backup_id in ids:
-        m = json.loads(store.get(f"{BACKUPS}/{backup_id}/manifest.json"))
-        out.append(BackupInfo(**m["summary"]))
+        try:
+            out.append(BackupInfo(**read_manifest(store, backup_id)["summary"]))
+        except MlopsError as e:
+            if damaged is not None:
+                damaged.append(str(e))
     return out
 
 

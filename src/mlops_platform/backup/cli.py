@@ -129,9 +129,12 @@ def register(app: typer.Typer) -> None:
             from .settings import backup_store
 
             _platform, s = _context(inventory, kubeconfig, {"store": store, "endpoint": endpoint})
-            return list_backups(backup_store(s))
+            return list_backups(backup_store(s), damaged)
 
+        damaged: list[str] = []
         items = _run(go)
+        for line in damaged:  # the others are listed
+            typer.echo(f"warning: {line}", err=True)
         if as_json:
             typer.echo(json.dumps([asdict(b) for b in items], indent=2))
             return

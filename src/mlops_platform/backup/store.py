@@ -58,12 +58,19 @@ class DirStore:
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        tmp.replace(path)  # a reader never sees half a file
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            tmp.replace(path)  # a reader never sees half a file
+        except OSError as e:
+            raise MlopsError(
+                f"backup store {self.url}: cannot write {key} ({e.strerror}): check the store's path "
+                "and that this user may write there",
+                exit_code=EXIT_BAD_INPUT,
+            ) from None
 
     def get(self, key: str) -> bytes:
         try:

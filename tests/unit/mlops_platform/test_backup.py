@@ -110,6 +110,44 @@ def test_unknown_backup_names_the_known_ones(fake_cluster, tmp_path):
         backup.restore(None, store, "nope", backup.load_key(tmp_path / "k", create=False))
 
 
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda text: text[: len(text) // 2], "manifest.json is not valid JSON"),
+        (lambda text: text.replace('"key_id"', '"key"'), "manifest.json lacks key_id"),
+        (
+            lambda text: text.replace('"objects":', '"things":'),
+            "manifest.json's summary is not a backup summary",
+        ),
+    ],
+    ids=["truncated", "missing-field", "bad-summary"],
+)
+def test_a_damaged_manifest_is_one_line_and_the_others_stay_listed(fake_cluster, tmp_path, damage, message):
+    """Issue 28: a truncated manifest gave JSONDecodeError and broke `mlopsctl backups` for the whole
+    store; a missing field gave KeyError."""
+    store = DirStore(tmp_path / "store")
+    key = backup.load_key(tmp_path / "k", create=True)
+    good, bad = backup.create(None, store, key, now=at(0)), backup.create(None, store, key, now=at(1))
+    path = tmp_path / "store" / "backups" / bad.id / "manifest.json"
+    path.write_text(damage(path.read_text()))
+    damaged = []
+    assert [b.id for b in backup.list_backups(store, damaged)] == [good.id]
+    assert len(damaged) == 1 and message in damaged[0] and bad.id in damaged[0]
+    with pytest.raises(MlopsError, match=message) as e:
+        backup.restore(None, store, bad.id, key)
+    assert e.value.exit_code == 2
+
+
+def test_an_unwritable_store_is_one_line(fake_cluster, tmp_path):
+    """Issue 28: a backup to an unwritable path gave FileNotFoundError (an unexpected failure)."""
+    (tmp_path / "file").write_text("not a directory")
+    store = DirStore(tmp_path / "file" / "store")
+    key = backup.load_key(tmp_path / "k", create=True)
+    with pytest.raises(MlopsError, match=r"backup store .*: cannot write .* \(Not a directory\)") as e:
+        backup.create(None, store, key, now=at(0))
+    assert e.value.exit_code == 2
+
+
 def test_dir_store_keeps_keys_inside(tmp_path):
     with pytest.raises(MlopsError, match="leaves the store"):
         DirStore(tmp_path).put("../escape", b"x")
