@@ -370,12 +370,17 @@ def test_a_failure_under_json_prints_a_json_error_object():
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert bad.returncode == 2
     error = json.loads(bad.stdout)
     assert error["exit_code"] == 2 and error["error"].startswith("--data is not JSON")
     assert bad.stderr.startswith("error: --data is not JSON")
     plain = subprocess.run(
-        [*mlopsctl, "predict", "staging", "--data", "{not json"], capture_output=True, text=True, timeout=60
+        [*mlopsctl, "predict", "staging", "--data", "{not json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert plain.returncode == 2 and plain.stdout == ""
