@@ -327,39 +327,26 @@ class Container:
     def runc(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
         return subprocess.run(["runc", "--root", str(self.state), *args], **kwargs)  # noqa: S603,S607
 
+    def _run(self, *flags: str, timeout: float) -> subprocess.CompletedProcess:
+        """`runc run` of the bundle, its output appended to self.log."""
+        with self.log.open("ab") as out:
+            return self.runc(
+                "run", *flags, "--bundle", str(self.bundle), self.id,
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=timeout,
+            )  # fmt: skip
+
     def run(self, *, env: dict | None = None, args: list[str] | None = None, timeout: float = 300) -> int:
         """Run to completion (foreground); the exit code. Output in self.log."""
         self._write(env, args)
-        with self.log.open("ab") as out:
-            try:
-                return self.runc(
-                    "run",
-                    "--bundle",
-                    str(self.bundle),
-                    self.id,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    timeout=timeout,
-                ).returncode
-            finally:
-                self.stop()
+        try:
+            return self._run(timeout=timeout).returncode
+        finally:
+            self.stop()
 
     def start(self, *, env: dict | None = None, args: list[str] | None = None) -> None:
         """`runc run -d`: the container keeps this call's output file as its stdout and stderr."""
         self._write(env, args)
-        with self.log.open("ab") as out:
-            done = self.runc(
-                "run",
-                "-d",
-                "--bundle",
-                str(self.bundle),
-                self.id,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                timeout=60,
-            )
+        done = self._run("-d", timeout=60)
         if done.returncode:
             raise RuntimeError(f"runc run -d {self.id} failed: {self.log.read_text()[-2000:]}")
 
