@@ -423,6 +423,15 @@ class Promoter:
             out.record, out.history = self._deploy(app, out, resume=resume)
         if alias_move:
             self.move_alias(target, version, deployed_now=deploy)
+            if not (deploy or resume):
+                # Only the alias moved (the repair of a run whose alias move failed, or an alias moved
+                # by hand): the history says so, as it does for every change a promotion makes.
+                out.record = out.history_record(
+                    "succeeded",
+                    f"MLflow alias {self.alias_name(target)!r} moved to version {version} "
+                    f"(it was {alias_now or 'unset'}); the deployment was already in place",
+                )
+                out.history = self.write_history(out.record)
         return out
 
     def _deploy(self, tgt_app: dict, out: Outcome, *, resume: bool = False):

@@ -143,5 +143,8 @@ def test_alias_failure_after_deploy_says_so_and_a_rerun_completes_it(
     rerun = execute(live_mparams(platform, url, model, source="staging", target="canary"), False)
     assert rerun["changed"] and rerun["deploy_changed"] is False and rerun["alias_changed"] is True
     assert alias_via_rest(url, model, "canary") == "2"
+    # The history shows the repair (issue 28: it recorded nothing new, as if nothing changed).
+    assert rerun["record"]["result"] == "succeeded" and rerun["history"][-1] == rerun["record"]
+    assert "MLflow alias 'canary' moved to version 2 (it was unset)" in rerun["record"]["message"]
     assert read_app(crds, platform, "canary")["spec"] == spec
     assert service.FIELD_MANAGER == "mlops-platform-promotion"
