@@ -71,10 +71,19 @@ APPS = [
         "monitoring",
         "monitoring-grafana",
     ),
+    _App(
+        "Container registry",
+        "registry",
+        "registry",
+        "platform_namespace",
+        "platform",
+        "registry-docker-registry",
+    ),
     _App("ArgoCD", "argocd", None, "", "argocd", "argocd-server"),
     _App("Argo Workflows", "argo-workflows", None, "", "argo", "argo-server"),
 ]
-DEFAULT_APPS = ["minio", "postgresql", "mlflow", "monitoring", "label_studio"]
+#: roles/platform/defaults/main.yml's platform_apps (a unit test keeps them equal).
+DEFAULT_APPS = ["minio", "postgresql", "mlflow", "monitoring", "label_studio", "logs", "registry"]
 
 
 def domain(values: dict[str, Any]) -> str:

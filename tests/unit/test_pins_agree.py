@@ -31,3 +31,13 @@ def test_the_applications_mlflow_client_is_the_servers_version():
     constraints = (ROOT / "apps" / "digits" / "constraints.txt").read_text()
     client = re.search(r"^mlflow-skinny==(\S+)$", constraints, re.M)
     assert client and client[1] == versions_env()["MLFLOW_VERSION"]
+
+
+def test_status_knows_the_platform_roles_default_apps():
+    """mlopsctl status lists the URLs of the apps the platform role installs by default."""
+    import yaml
+
+    from mlops_platform.urls import DEFAULT_APPS
+
+    defaults = yaml.safe_load((ROOT / "roles" / "platform" / "defaults" / "main.yml").read_text())
+    assert defaults["platform_apps"] == DEFAULT_APPS

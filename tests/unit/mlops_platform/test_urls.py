@@ -6,7 +6,16 @@ import pytest
 
 from mlops_platform.urls import operator_urls
 
-ALL = ["MinIO console", "MLflow", "Label Studio", "Prometheus", "Grafana", "ArgoCD", "Argo Workflows"]
+ALL = [
+    "MinIO console",
+    "MLflow",
+    "Label Studio",
+    "Prometheus",
+    "Grafana",
+    "Container registry",
+    "ArgoCD",
+    "Argo Workflows",
+]
 
 
 def by_name(values, node_ports=None):
